@@ -1,0 +1,106 @@
+package relay
+
+import (
+	"context"
+	"time"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+)
+
+// Delivery is one code that reached the relay by a webhook. The webhook
+// handler has already verified the sender and extracted the code.
+type Delivery struct {
+	Channel checkpoint.Channel // sms or email
+	// Source names the webhook ("twilio", "vonage", "telnyx", "sms-generic",
+	// "ses", "mailgun", "sendgrid", "email-generic"); with MessageID it is
+	// the de-duplication key.
+	Source    string
+	MessageID string
+	// Recipients are the normalised addresses the message was sent to, most
+	// specific first (E.164 phone numbers; lower-cased emails, the original
+	// recipient of a forwarded mail before the forwarding address).
+	Recipients []string
+	// Code is the extracted code; empty when none was found.
+	Code string
+	// Service is what the extractor recognised (LINKEDIN, INSTAGRAM, …).
+	Service    string
+	Confidence float64
+	// NoCodeReason is the extractor's reason when Code is empty.
+	NoCodeReason string
+}
+
+// DeliveryStatus says what became of a delivery. Every status is answered
+// 2xx to the sender: only a bad signature or a malformed request is not.
+type DeliveryStatus string
+
+const (
+	// DeliverySolved: the code was submitted; Outcome says how it went.
+	DeliverySolved DeliveryStatus = "solved"
+	// DeliveryDuplicate: this message id was already handled.
+	DeliveryDuplicate DeliveryStatus = "duplicate"
+	// DeliveryUnknownRecipient: no pending checkpoint for any recipient.
+	DeliveryUnknownRecipient DeliveryStatus = "unknown_recipient"
+	// DeliveryNoCode: the message carried no usable code.
+	DeliveryNoCode DeliveryStatus = "no_code"
+	// DeliveryLate: the checkpoint had already ended; recorded and ignored.
+	DeliveryLate DeliveryStatus = "late"
+	// DeliveryCodeReused: this code was already submitted for the checkpoint.
+	DeliveryCodeReused DeliveryStatus = "code_reused"
+	// DeliveryBusy: another code was being solved and did not finish in time.
+	DeliveryBusy DeliveryStatus = "busy"
+)
+
+// DeliveryResult is what Deliver did.
+type DeliveryResult struct {
+	Status       DeliveryStatus     `json:"status"`
+	CheckpointID string             `json:"checkpoint_id,omitempty"`
+	Outcome      checkpoint.Outcome `json:"outcome,omitempty"`
+}
+
+// Deliverer is what the webhook handlers need of the relay.
+type Deliverer interface {
+	Deliver(ctx context.Context, d Delivery) (DeliveryResult, error)
+}
+
+// FormAction is a button on the hosted form.
+type FormAction string
+
+const (
+	FormSubmitCode    FormAction = "code"
+	FormResend        FormAction = "resend"
+	FormTryAnotherWay FormAction = "try_another_way"
+	FormApproved      FormAction = "approved"
+)
+
+// FormView is what the hosted form shows for a token.
+type FormView struct {
+	CheckpointID string
+	Provider     checkpoint.Provider
+	Type         checkpoint.Type
+	Status       checkpoint.Status
+	ExpiresAt    time.Time
+	// Actions the page may offer: code entry, resend (postpress),
+	// try another way (postpress), "I approved it in the app" (pollable).
+	CanSubmitCode    bool
+	CanResend        bool
+	CanTryAnotherWay bool
+	CanApprove       bool
+	// WrongCodesLeft is how many more wrong codes the form accepts.
+	WrongCodesLeft int
+}
+
+// FormResult is the answer to one form action, shown at once.
+type FormResult struct {
+	Outcome checkpoint.Outcome
+	View    FormView
+	// Message is a short, user-facing sentence (never the code).
+	Message string
+}
+
+// FormService is what the hosted form needs of the relay. Errors are
+// ErrFormTokenUnknown (404), ErrFormExpired (410), ErrFormLocked (429:
+// too many wrong codes), or infrastructure failures.
+type FormService interface {
+	FormView(ctx context.Context, token string) (FormView, error)
+	FormAct(ctx context.Context, token string, action FormAction, code string) (FormResult, error)
+}
