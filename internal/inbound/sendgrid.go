@@ -1,0 +1,135 @@
+package inbound
+
+import (
+	"bufio"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+
+	"golang.org/x/text/encoding/htmlindex"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+)
+
+// SendGrid reads SendGrid Inbound Parse posts (multipart/form-data). Inbound
+// Parse does not sign its posts, so the URL configured in SendGrid carries
+// the proof: basic auth credentials (https://user:password@host/…) or a
+// secret token in the query (…/sendgrid?token=…). Either one configured
+// here must match.
+//
+// With "POST the raw, full MIME message" on, the mail arrives whole in the
+// "email" field; otherwise as to, from, subject, text, html, headers (the
+// raw header block), envelope (JSON) and charsets (JSON, per field).
+type SendGrid struct {
+	User, Password string
+	Token          string
+}
+
+// Name implements Source.
+func (SendGrid) Name() string { return SourceSendGrid }
+
+func (s SendGrid) authorize(r Request) error {
+	if s.Token == "" && (s.User == "" || s.Password == "") {
+		return ErrNotConfigured
+	}
+	if s.Token != "" {
+		if u, err := url.Parse(r.URL); err == nil {
+			if got := u.Query().Get("token"); got != "" && constantEqual(got, s.Token) {
+				return nil
+			}
+		}
+	}
+	if s.User != "" && s.Password != "" {
+		user, pass, ok := (&http.Request{Header: r.Header}).BasicAuth()
+		if ok && constantEqual(user, s.User) && constantEqual(pass, s.Password) {
+			return nil
+		}
+	}
+	return badSignature("missing or wrong credentials")
+}
+
+type sendgridEnvelope struct {
+	To   []string `json:"to"`
+	From string   `json:"from"`
+}
+
+// Parse implements Source.
+func (s SendGrid) Parse(_ context.Context, r Request) (Parsed, error) {
+	if err := s.authorize(r); err != nil {
+		return Parsed{}, err
+	}
+	form, err := readForm(r.Header, r.Body)
+	if err != nil {
+		return Parsed{}, err
+	}
+	var env sendgridEnvelope
+	if e := form.Get("envelope"); e != "" {
+		if err := json.Unmarshal([]byte(e), &env); err != nil {
+			return Parsed{}, malformed("envelope json: %v", err)
+		}
+	}
+	msg := Message{Source: SourceSendGrid, Channel: checkpoint.ChannelEmail, From: strings.ToLower(env.From)}
+	var hdrRcpt []string
+	var headers textproto.MIMEHeader
+	if raw := form.Get("email"); raw != "" {
+		msg.RawMIME = []byte(raw)
+		hdrRcpt, headers = rawHeaderRecipients(msg.RawMIME)
+	} else {
+		headers = readHeaderBlock(form.Get("headers"))
+		hdrRcpt = headerRecipients(headers)
+		charsets := map[string]string{}
+		_ = json.Unmarshal([]byte(form.Get("charsets")), &charsets)
+		msg.Subject = decodeCharset(form.Get("subject"), charsets["subject"])
+		msg.TextBody = decodeCharset(form.Get("text"), charsets["text"])
+		msg.HTMLBody = decodeCharset(form.Get("html"), charsets["html"])
+	}
+	if len(hdrRcpt) == 0 {
+		hdrRcpt = parseAddresses(form.Get("to"))
+	}
+	msg.Recipients = EmailCandidates(append(hdrRcpt, env.To...)...)
+	if len(msg.Recipients) == 0 {
+		return Parsed{}, malformed("no recipient")
+	}
+	if msg.MessageID = headerMessageID(headers); msg.MessageID == "" {
+		msg.MessageID = contentID(env.From, strings.Join(env.To, ","), form.Get("subject"),
+			form.Get("text"), form.Get("email"))
+	}
+	return Parsed{Messages: []Message{msg}}, nil
+}
+
+// readHeaderBlock parses a raw header block ("Name: value\r\n…").
+func readHeaderBlock(s string) textproto.MIMEHeader {
+	if !strings.HasSuffix(s, "\n") {
+		s += "\r\n"
+	}
+	h, err := textproto.NewReader(bufio.NewReader(strings.NewReader(s + "\r\n"))).ReadMIMEHeader()
+	if err != nil && h == nil {
+		return textproto.MIMEHeader{}
+	}
+	return h
+}
+
+// decodeCharset converts a field SendGrid posted in its original charset
+// to UTF-8; an unknown charset leaves the bytes as they are.
+func decodeCharset(v, charset string) string {
+	if charset == "" || strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "us-ascii") {
+		return v
+	}
+	enc, err := htmlindex.Get(charset)
+	if err != nil {
+		return v
+	}
+	out, err := enc.NewDecoder().String(v)
+	if err != nil {
+		return v
+	}
+	return out
+}
+
+func constantEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
