@@ -36,7 +36,7 @@ staticcheck: $(STATICCHECK)
 
 asl-validate: node_modules
 	@for f in statemachine/*.asl.json; do [ -e "$$f" ] || continue; \
-		npx --no-install asl-validator --json-definition "$$f" || exit 1; done
+		npx --no-install asl-validator --json-path "$$f" || exit 1; done
 
 unit: node_modules
 	$(GO) test -race -count=1 -timeout 9m ./...
