@@ -1,0 +1,135 @@
+// Package store keeps the relay's state in one DynamoDB table. Every state
+// change is a single-item conditional write (dynalite, the local DynamoDB,
+// has no transactions), so the conditions carry the guarantees: a code is
+// submitted at most once, one solve runs at a time, an outcome reaches the
+// waiting execution exactly once, and a code after the end changes nothing.
+//
+// Items (see ARCHITECTURE.md):
+//
+//	checkpoint         CP#<id>                         CP
+//	recipient pointer  RCPT#<+E164 or lowered email>   <created_at, fixed width>#<id>
+//	account pointer    ACCT#<api>#<account_id>         ACCT
+//	form token         FORM#<hex HMAC of token>        FORM
+//	webhook message    MSG#<source>#<message id>       MSG
+//
+// The store never sees a code, a TOTP secret or a form token in clear: it
+// receives them sealed or fingerprinted by secretbox.
+package store
+
+import (
+	"time"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+)
+
+// Checkpoint is the checkpoint item.
+type Checkpoint struct {
+	ID          string              `dynamodbav:"id"`
+	API         checkpoint.API      `dynamodbav:"api"`
+	AccountID   string              `dynamodbav:"account_id"`
+	Provider    checkpoint.Provider `dynamodbav:"provider"`
+	Type        checkpoint.Type     `dynamodbav:"type"`
+	Mode        checkpoint.Mode     `dynamodbav:"mode"`
+	Phone       string              `dynamodbav:"phone,omitempty"`
+	Email       string              `dynamodbav:"email,omitempty"`
+	CallbackURL string              `dynamodbav:"callback_url,omitempty"`
+	// SealedTOTPSecret is the authenticator secret sealed by secretbox with
+	// the context TOTPContext(id).
+	SealedTOTPSecret []byte `dynamodbav:"totp_secret,omitempty"`
+	// SealedFormToken lets a replayed registration answer the same form
+	// link; lookups go through FormTokenFP.
+	SealedFormToken []byte `dynamodbav:"form_token,omitempty"`
+	FormTokenFP     string `dynamodbav:"form_token_fp,omitempty"`
+	// IdempotencyFP is the fingerprint of the registration's
+	// Idempotency-Key, when one was sent.
+	IdempotencyFP string `dynamodbav:"idempotency_fp,omitempty"`
+
+	Status    checkpoint.Status `dynamodbav:"status"`
+	Reason    string            `dynamodbav:"reason,omitempty"`
+	CreatedAt time.Time         `dynamodbav:"created_at"`
+	ExpiresAt time.Time         `dynamodbav:"expires_at"`
+	EndedAt   *time.Time        `dynamodbav:"ended_at,omitempty"`
+	// FinalOutcome is set by the first outcome that ends the checkpoint
+	// (connected, restart, rejected); from then on no code is claimed,
+	// although Status stays pending until the finish task runs.
+	FinalOutcome checkpoint.Outcome `dynamodbav:"final_outcome,omitempty"`
+
+	ExecutionARN string `dynamodbav:"execution_arn,omitempty"`
+	// TaskToken is the token of the await-code task now waiting.
+	TaskToken string `dynamodbav:"task_token,omitempty"`
+	// Undelivered is an outcome (relay.TaskResult JSON) recorded while no
+	// execution was waiting; the next await-code or poll takes it.
+	Undelivered string `dynamodbav:"undelivered,omitempty"`
+	// SealedPendingCode is a code whose solve hit a transient error, sealed
+	// with PendingCodeContext(id), for the solve task to retry.
+	SealedPendingCode []byte `dynamodbav:"pending_code,omitempty"`
+
+	WrongCodes     int   `dynamodbav:"wrong_codes"`
+	FormWrongCodes int   `dynamodbav:"form_wrong_codes"`
+	Resends        int   `dynamodbav:"resends"`
+	Polls          int   `dynamodbav:"polls"`
+	TOTPStep       int64 `dynamodbav:"totp_step,omitempty"`
+	// CodeFPs are the fingerprints of every code already submitted.
+	CodeFPs []string `dynamodbav:"code_fps,stringset,omitempty"`
+	// LeaseUntil (unix ms) and LeaseOwner hold the solve lease.
+	LeaseUntil int64  `dynamodbav:"lease_until,omitempty"`
+	LeaseOwner string `dynamodbav:"lease_owner,omitempty"`
+
+	Events        []Event `dynamodbav:"events"`
+	EventsDropped int     `dynamodbav:"events_dropped,omitempty"`
+	Version       int64   `dynamodbav:"version"`
+}
+
+// UsedCode reports whether a code with this fingerprint was submitted.
+func (c *Checkpoint) UsedCode(fp string) bool {
+	for _, f := range c.CodeFPs {
+		if f == fp {
+			return true
+		}
+	}
+	return false
+}
+
+// Event is one line of a checkpoint's history. It never holds a code.
+type Event struct {
+	At      time.Time          `dynamodbav:"at" json:"at"`
+	Kind    EventKind          `dynamodbav:"kind" json:"kind"`
+	Channel checkpoint.Channel `dynamodbav:"channel,omitempty" json:"channel,omitempty"`
+	Outcome checkpoint.Outcome `dynamodbav:"outcome,omitempty" json:"outcome,omitempty"`
+	Detail  string             `dynamodbav:"detail,omitempty" json:"detail,omitempty"`
+}
+
+// EventKind names what happened.
+type EventKind string
+
+const (
+	EventRegistered   EventKind = "registered"
+	EventCodeReceived EventKind = "code_received"
+	EventNoCode       EventKind = "no_code"
+	EventSolve        EventKind = "solve"
+	EventResend       EventKind = "resend"
+	EventPoll         EventKind = "poll"
+	EventRestart      EventKind = "restart"
+	EventFinished     EventKind = "finished"
+	EventCallback     EventKind = "callback"
+	EventLateCode     EventKind = "late_code"
+	EventCodeReused   EventKind = "code_reused"
+	EventSuperseded   EventKind = "superseded"
+	EventExecution    EventKind = "execution_started"
+)
+
+// MaxEvents bounds the history. Writes that change state always append
+// (they are bounded by the state machine's own counters); writes that only
+// add history (late codes, messages without a code, pending polls) stop
+// appending once the list is full and count what they dropped.
+const MaxEvents = 100
+
+// TOTPContext is the sealing context of a checkpoint's TOTP secret, so a
+// sealed secret cannot be moved to another item.
+func TOTPContext(id string) string { return "totp_secret:" + id }
+
+// PendingCodeContext is the sealing context of a pending code.
+func PendingCodeContext(id string) string { return "pending_code:" + id }
+
+// FormTokenContext is the sealing context of the form token.
+func FormTokenContext(id string) string { return "form_token:" + id }
