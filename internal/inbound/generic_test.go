@@ -9,10 +9,6 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
 )
 
-func relayHeaders(secret []byte, ts time.Time, body string) (ts2, sig string) {
-	return inbound.RelaySignature(secret, ts, []byte(body))
-}
-
 func TestGenericSMS(t *testing.T) {
 	secret := []byte("sms-forwarder-secret")
 	body := `{"id":"fwd-20261123-0001","to":"+44 7700 900123","from":"LinkedIn","text":"482913 is your LinkedIn verification code","sent_at":"2026-11-23T09:29:55Z"}`
@@ -34,7 +30,7 @@ func TestGenericSMS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ts, sig := relayHeaders(tc.secret, tc.at, tc.body)
+			ts, sig := inbound.RelaySignature(tc.secret, tc.at, []byte(tc.body))
 			switch {
 			case tc.sig == "v1=00ff,":
 				sig = tc.sig + sig
