@@ -82,6 +82,14 @@ type formHandler struct {
 // store) keys the CSRF fields and must be the same for every instance
 // serving the form, or a page served by one cannot be posted to another.
 func NewFormHandler(svc relay.FormService, csrfKey []byte) (apigw.Handler, error) {
+	h, err := newFormHandler(svc, csrfKey)
+	if err != nil {
+		return nil, err
+	}
+	return h.handle, nil
+}
+
+func newFormHandler(svc relay.FormService, csrfKey []byte) (*formHandler, error) {
 	if svc == nil {
 		return nil, errors.New("form handler: nil FormService")
 	}
@@ -94,7 +102,7 @@ func NewFormHandler(svc relay.FormService, csrfKey []byte) (apigw.Handler, error
 		log: slog.Default(),
 		now: time.Now,
 	}
-	return h.handle, nil
+	return h, nil
 }
 
 func (h *formHandler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
