@@ -1,0 +1,384 @@
+package extract
+
+import "strings"
+
+// shape says how a candidate was written; it sets the candidate's base score
+// and what evidence it needs before it can be believed.
+type shape uint8
+
+const (
+	shapeDigits   shape = iota // "804706"
+	shapeGrouped               // "123 456", "123-456", "12 34 56"
+	shapeSpaced                // "8 0 4 7 0 6" (often a code box in HTML)
+	shapePrefixed              // "G-123456", "FB-12345"
+	shapeAlnum                 // "5XV8X3CK": believed only when named as the code
+	shapeOrigin                // "@linkedin.com #804706"
+)
+
+// candidate is one string in the normalised text that could be the code.
+type candidate struct {
+	code       string // as returned: separators removed, upper case
+	start, end int    // byte offsets in the normalised text
+	shape      shape
+	service    string // service implied by the form itself (prefix, origin line)
+	score      float64
+	reason     string
+}
+
+const (
+	minCodeLen = 4
+	maxCodeLen = 8
+	// maxCandidates bounds the work on hostile input; a real message has a
+	// handful of numbers near its code.
+	maxCandidates = 64
+)
+
+// codePrefixes are the letter prefixes services put before a numeric code.
+var codePrefixes = map[string]string{"g": "GOOGLE", "fb": "MESSENGER"}
+
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' }
+func isAlnum(c byte) bool  { return isDigit(c) || isLetter(c) }
+
+// byteAt returns t[i], or 0 outside t, so that neighbour checks need no
+// bounds checks of their own.
+func byteAt(t string, i int) byte {
+	if i < 0 || i >= len(t) {
+		return 0
+	}
+	return t[i]
+}
+
+// findCandidates lists the strings of t (normalised) that have the form of a
+// code. Forms that are never a code are rejected here: numbers that continue
+// with a decimal, date or time separator, phone numbers, numbers inside URLs
+// and e-mail addresses, masked card numbers, app signature hashes.
+func findCandidates(t string, out []candidate) []candidate {
+	out = findOriginBound(t, out)
+	for i := 0; i < len(t) && len(out) < maxCandidates; {
+		if !isAlnum(t[i]) {
+			i++
+			continue
+		}
+		j, letters := i, 0
+		for j < len(t) && isAlnum(t[j]) {
+			if isLetter(t[j]) {
+				letters++
+			}
+			j++
+		}
+		if letters == 0 {
+			var next int
+			out, next = numericRun(t, i, out)
+			i = next
+			continue
+		}
+		if c, ok := alnumCandidate(t, i, j, letters); ok {
+			out = append(out, c)
+		}
+		i = j
+	}
+	return out
+}
+
+// group is one all-digit word of a numeric run.
+type group struct{ start, end int }
+
+// numericRun reads the run of digit groups starting at t[i] (groups joined by
+// one separator character) and appends the candidate it forms, if any. It
+// returns the offset after the run.
+func numericRun(t string, i int, out []candidate) ([]candidate, int) {
+	var groups [12]group
+	n := 0
+	seps := [2]byte{}
+	mixed := false
+	k := i
+	for {
+		e := k
+		for e < len(t) && isDigit(t[e]) {
+			e++
+		}
+		if isLetter(byteAt(t, e)) {
+			// "123abc": not a numeric word after all; the caller's word scan
+			// would have seen letters, so this only happens after a separator.
+			if n == 0 {
+				return out, e
+			}
+			break
+		}
+		if n < len(groups) {
+			groups[n] = group{k, e}
+		}
+		n++
+		sep := byteAt(t, e)
+		if !strings.ContainsRune(" -.,:/", rune(sep)) || sep == 0 || !isDigit(byteAt(t, e+1)) || !digitWordAt(t, e+1) {
+			k = e
+			break
+		}
+		if n == 1 {
+			seps[0] = sep
+		} else if sep != seps[0] {
+			mixed = true
+		}
+		k = e + 1
+	}
+	end := k
+	if n > len(groups) {
+		return out, end
+	}
+	start := groups[0].start
+	if !numericBoundsOK(t, start, end) || insideLink(t, start, end) {
+		return out, end
+	}
+	if n == 1 {
+		if l := end - start; l >= minCodeLen && l <= maxCodeLen {
+			c := candidate{code: t[start:end], start: start, end: end, shape: shapeDigits}
+			withPrefix(t, &c)
+			out = append(out, c)
+		}
+		return out, end
+	}
+	sep := seps[0]
+	if mixed || (sep != ' ' && sep != '-') {
+		// dates, times, decimals, amounts, IP addresses, versions
+		return out, end
+	}
+	if code, sh, ok := joinGroups(t, groups[:n]); ok {
+		return append(out, candidate{code: code, start: start, end: end, shape: sh}), end
+	}
+	// Not a grouped code. A long code followed by an unrelated number
+	// ("804706 5 min") still stands; runs of short groups are phone numbers.
+	total, longest := 0, 0
+	for _, g := range groups[:n] {
+		total += g.end - g.start
+		longest = max(longest, g.end-g.start)
+	}
+	if total > maxCodeLen+1 || longest < 5 || sep != ' ' {
+		return out, end
+	}
+	for _, g := range groups[:n] {
+		if l := g.end - g.start; l >= minCodeLen && l <= maxCodeLen {
+			out = append(out, candidate{code: t[g.start:g.end], start: g.start, end: g.end, shape: shapeDigits})
+		}
+	}
+	return out, end
+}
+
+// digitWordAt reports whether an all-digit word starts at t[i].
+func digitWordAt(t string, i int) bool {
+	j := i
+	for j < len(t) && isDigit(t[j]) {
+		j++
+	}
+	return j > i && !isLetter(byteAt(t, j))
+}
+
+// joinGroups accepts the groupings codes are printed in: equal groups of
+// two to four digits ("123 456", "1234-5678", "12 34 56") and single digits
+// one by one ("8 0 4 7 0 6").
+func joinGroups(t string, gs []group) (string, shape, bool) {
+	size := gs[0].end - gs[0].start
+	total := 0
+	for _, g := range gs {
+		if g.end-g.start != size {
+			return "", 0, false
+		}
+		total += size
+	}
+	if total < minCodeLen || total > maxCodeLen {
+		return "", 0, false
+	}
+	sh := shapeGrouped
+	switch {
+	case size == 1:
+		sh = shapeSpaced
+	case size == 2 && len(gs) < 3:
+		return "", 0, false // "12 34" is too loose a form to trust
+	}
+	var b strings.Builder
+	b.Grow(total)
+	for _, g := range gs {
+		b.WriteString(t[g.start:g.end])
+	}
+	return b.String(), sh, true
+}
+
+// numericBoundsOK rejects a numeric run by what touches it: a leading '+'
+// (phone), a decimal or time separator followed by more digits, a slash,
+// percent, a masked prefix ("****1234"), or code-like punctuation of hashes
+// and identifiers.
+func numericBoundsOK(t string, start, end int) bool {
+	b1, b2 := byteAt(t, start-1), byteAt(t, start-2)
+	a1, a2 := byteAt(t, end), byteAt(t, end+1)
+	switch b1 {
+	case '+', '/', '=', '_', '&', '\\', '%', '@', '~':
+		return false
+	case '.', ',', ':':
+		if isDigit(b2) {
+			return false
+		}
+	case '*':
+		if b2 == '*' && a1 != '*' {
+			return false // masked card or account number
+		}
+	case '-':
+		if isDigit(b2) {
+			return false
+		}
+	}
+	switch a1 {
+	case '+', '/', '=', '_', '&', '\\', '%', '@':
+		return false
+	case '.', ',', ':', '-':
+		if isDigit(a2) || isLetter(a2) && a1 != ',' && a1 != '.' {
+			return false // "1234-abc", "4821.5", "10:30"
+		}
+	}
+	return true
+}
+
+// withPrefix recognises "G-123456" and "FB-12345". Other letter prefixes
+// ("ORD-123456", "REF-2291") mark identifiers rather than codes.
+func withPrefix(t string, c *candidate) {
+	if byteAt(t, c.start-1) != '-' {
+		return
+	}
+	p := c.start - 1
+	s := p
+	for s > 0 && isLetter(t[s-1]) {
+		s--
+	}
+	if s == p || isDigit(byteAt(t, s-1)) {
+		return
+	}
+	if svc, ok := codePrefixes[t[s:p]]; ok && p-s <= 2 {
+		c.shape = shapePrefixed
+		c.service = svc
+		return
+	}
+	c.reason = "identifier_prefix"
+}
+
+// alnumCandidate accepts a word of letters and digits as a possible code.
+// Such a word is only believed later if the message names it as the code.
+func alnumCandidate(t string, i, j, letters int) (candidate, bool) {
+	l := j - i
+	if l < 6 || l > maxCodeLen || letters == l || letters == 0 {
+		return candidate{}, false
+	}
+	switch byteAt(t, i-1) {
+	case '+', '/', '=', '_', '&', '\\', '%', '@', '-', '.', '#', '*', '$':
+		return candidate{}, false
+	}
+	switch a1 := byteAt(t, j); a1 {
+	case '+', '/', '=', '_', '&', '\\', '%', '@', '-':
+		return candidate{}, false
+	case '.':
+		if isAlnum(byteAt(t, j+1)) {
+			return candidate{}, false // a host name
+		}
+	}
+	if insideLink(t, i, j) {
+		return candidate{}, false
+	}
+	return candidate{code: strings.ToUpper(t[i:j]), start: i, end: j, shape: shapeAlnum}, true
+}
+
+// insideLink reports whether t[start:end] is part of a URL, a host name or
+// an e-mail address: the whitespace-delimited token around it says so.
+func insideLink(t string, start, end int) bool {
+	const limit = 256
+	s := start
+	for s > 0 && start-s < limit && !isTokenBreak(t[s-1]) {
+		s--
+	}
+	e := end
+	for e < len(t) && e-end < limit && !isTokenBreak(t[e]) {
+		e++
+	}
+	if start-s >= limit || e-end >= limit {
+		return true // a token this long is a URL or an encoded blob
+	}
+	tok := t[s:e]
+	return strings.Contains(tok, "://") || strings.Contains(tok, "www.") ||
+		strings.IndexByte(tok, '@') >= 0 || strings.IndexByte(tok, '?') >= 0 && strings.IndexByte(tok, '=') >= 0 ||
+		hasHostSuffix(tok)
+}
+
+func isTokenBreak(c byte) bool {
+	switch c {
+	case ' ', '\n', '<', '>', '(', ')', '"', '\'', '[', ']', '|':
+		return true
+	}
+	return false
+}
+
+// hasHostSuffix reports whether tok contains a dotted host name with a path,
+// like "linkedin.com/comm/123456".
+func hasHostSuffix(tok string) bool {
+	for _, tld := range [...]string{".com/", ".net/", ".org/", ".io/", ".co/", ".me/", ".ly/", ".gl/"} {
+		if strings.Contains(tok, tld) {
+			return true
+		}
+	}
+	return false
+}
+
+// findOriginBound reads origin-bound one-time code lines (WebOTP, Apple):
+// a line "@linkedin.com #804706", optionally followed by "%embedder.com".
+func findOriginBound(t string, out []candidate) []candidate {
+	for off := 0; off < len(t); {
+		nl := strings.IndexByte(t[off:], '\n')
+		line := t[off:]
+		if nl >= 0 {
+			line = t[off : off+nl]
+		}
+		if c, ok := originLine(line, off); ok {
+			out = append(out, c)
+		}
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+	}
+	return out
+}
+
+func originLine(line string, off int) (candidate, bool) {
+	s := 0
+	for s < len(line) && line[s] == ' ' {
+		s++
+	}
+	if byteAt(line, s) != '@' {
+		return candidate{}, false
+	}
+	h := s + 1
+	for h < len(line) && (isAlnum(line[h]) || line[h] == '.' || line[h] == '-') {
+		h++
+	}
+	host := line[s+1 : h]
+	if strings.IndexByte(host, '.') < 0 || byteAt(line, h) != ' ' {
+		return candidate{}, false
+	}
+	for h < len(line) && line[h] == ' ' {
+		h++
+	}
+	if byteAt(line, h) != '#' {
+		return candidate{}, false
+	}
+	cs := h + 1
+	ce := cs
+	for ce < len(line) && isAlnum(line[ce]) {
+		ce++
+	}
+	if l := ce - cs; l < minCodeLen || l > maxCodeLen {
+		return candidate{}, false
+	}
+	if rest := strings.TrimSpace(line[ce:]); rest != "" && rest[0] != '%' {
+		return candidate{}, false
+	}
+	return candidate{
+		code: strings.ToUpper(line[cs:ce]), start: off + cs, end: off + ce,
+		shape: shapeOrigin, service: serviceForHost(host),
+	}, true
+}

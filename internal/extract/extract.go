@@ -1,0 +1,145 @@
+// Package extract reads the one-time code out of an SMS text or an e-mail,
+// and says which service sent it and how sure it is.
+//
+// Every string that has the form of a code (4 to 8 digits, "123 456",
+// "G-123456", a word of letters and digits, an origin-bound line) is a
+// candidate. Each candidate is scored: its form gives a base; code words in
+// many languages near it raise it, the closer the more; words that make it
+// an amount, a date, an order, a phone number or an address lower it. The
+// best candidate is returned when it scores high enough and no different
+// candidate scores about as high. A wrong code costs one of the few attempts
+// a checkpoint allows, so the package prefers no answer to a guess.
+package extract
+
+import (
+	"math"
+	"sort"
+	"strings"
+)
+
+// Result is what was read out of one message.
+type Result struct {
+	// Code is the code, in ASCII digits and upper-case letters without
+	// separators; "" when none was found.
+	Code string
+	// Service names the sender: LINKEDIN, INSTAGRAM, TWITTER, MESSENGER
+	// (Facebook, Messenger, Meta), another service in upper case, or ""
+	// when unknown.
+	Service string
+	// Confidence is in [0, 1]; 0 when no code was found.
+	Confidence float64
+	// Reason says why: for a code, the evidence that won ("keyword",
+	// "origin_bound", "prefixed"); without one, "empty", "no_code" or
+	// "ambiguous".
+	Reason string
+}
+
+// Reasons for returning no code.
+const (
+	ReasonEmpty     = "empty"
+	ReasonNoCode    = "no_code"
+	ReasonAmbiguous = "ambiguous"
+)
+
+// maxInput bounds the text analysed; codes sit at the top of a message.
+const maxInput = 64 << 10
+
+// SMS reads the code out of the text of a text message.
+func SMS(text string) Result {
+	return analyse(text, "")
+}
+
+// analyse reads the code out of text. hint is a service already known from
+// the message's envelope (a sender address), used when the text names none.
+func analyse(text, hint string) Result {
+	if len(text) > maxInput {
+		text = text[:maxInput]
+	}
+	t := normalize(text)
+	if strings.TrimSpace(t) == "" {
+		return Result{Service: hint, Reason: ReasonEmpty}
+	}
+	service := hint
+	if service == "" {
+		service = serviceInText(t)
+	}
+	var candBuf [16]candidate
+	cands := findCandidates(t, candBuf[:0])
+	if len(cands) == 0 {
+		return Result{Service: service, Reason: ReasonNoCode}
+	}
+	footerAt := footerStart(t)
+	var matchBuf [32]match
+	buf := matchBuf[:0]
+	for i := range cands {
+		buf = scoreContext(t, &cands[i], cands, footerAt, buf)
+		cands[i].score += serviceNear(t, &cands[i])
+	}
+	return decide(cands, service)
+}
+
+// decide picks the winner among scored candidates.
+func decide(cands []candidate, service string) Result {
+	// The same code found twice (subject and body, preheader and body)
+	// counts once, at its best.
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	best := cands[0]
+	second := -1.0
+	for _, c := range cands[1:] {
+		if c.code != best.code {
+			second = c.score
+			break
+		}
+	}
+	if best.score < acceptScore {
+		return Result{Service: service, Reason: ReasonNoCode}
+	}
+	if second >= acceptScore && best.score-second < ambiguityMargin {
+		return Result{Service: service, Reason: ReasonAmbiguous}
+	}
+	if best.service != "" && (service == "" || best.shape == shapeOrigin) {
+		service = best.service
+	}
+	conf := best.score
+	if second > 0.3 {
+		conf -= (second - 0.3) / 2 // a runner-up makes the choice less sure
+	}
+	conf = math.Round(min(1, max(0, conf))*100) / 100
+	return Result{Code: best.code, Service: service, Confidence: conf, Reason: best.reason}
+}
+
+// serviceNear rewards a code written right after or before a service's
+// name: "LinkedIn: 804706", "[Instagram] 123456".
+func serviceNear(t string, c *candidate) float64 {
+	if c.shape == shapeOrigin || c.score <= 0 {
+		return 0
+	}
+	from := max(0, c.start-24)
+	w := t[from:c.start]
+	for _, names := range [...][]serviceName{primaryNames, metaNames, otherNames} {
+		for _, n := range names {
+			if n.service == "" || len(n.text) > len(w) {
+				continue
+			}
+			i := strings.LastIndex(w, n.text)
+			if i < 0 || !wordBounded(t, from+i, from+i+len(n.text), n.text) {
+				continue
+			}
+			if units(w[i+len(n.text):]) <= 3 && adjacent(w[i+len(n.text):]) {
+				return serviceGain
+			}
+		}
+	}
+	return 0
+}
+
+// footerStart returns where a mail footer starts in t, or -1.
+func footerStart(t string) int {
+	at := -1
+	for _, f := range footerWords {
+		if i := strings.Index(t, f); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	return at
+}

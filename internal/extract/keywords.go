@@ -1,0 +1,102 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// kind is what a keyword says about a number near it.
+type kind uint8
+
+const (
+	kindCode     kind = iota // names the code
+	kindNotCode              // names another kind of code (promo, postal...)
+	kindCurrency             // an amount when right next to the number
+	kindMoney                // introduces an amount or a balance
+	kindRef                  // introduces an identifier (order, parcel, account...)
+	kindMask                 // the number is the tail of a longer one
+	kindPhone                // introduces a phone number
+	kindDate                 // month, weekday, year particle
+	kindAddress              // street address or postcode
+	kindNone                 // a match voided by a longer one
+)
+
+// keyword is one entry of the lexicon.
+type keyword struct {
+	text   string
+	weight float64 // for kindCode: how surely the word names the code
+	whole  bool    // must also end a word
+	kind   kind
+}
+
+// byFirstByte indexes the whole lexicon by the first byte of each entry, so
+// a window of text is matched in one pass whatever the lexicon's size.
+var byFirstByte [256][]keyword
+
+func init() {
+	add := func(list []keyword, k kind) {
+		for _, kw := range list {
+			kw.kind = k
+			byFirstByte[kw.text[0]] = append(byFirstByte[kw.text[0]], kw)
+		}
+	}
+	add(codeWords, kindCode)
+	add(notCodeWords, kindNotCode)
+	add(currencyWords, kindCurrency)
+	add(moneyWords, kindMoney)
+	add(refWords, kindRef)
+	add(maskWords, kindMask)
+	add(phoneWords, kindPhone)
+	add(dateWords, kindDate)
+	add(addressWords, kindAddress)
+}
+
+// match is one keyword found in the text.
+type match struct {
+	start, end int
+	kw         *keyword
+}
+
+// matchKeywords appends every lexicon entry found starting in t[from:to].
+// Code words inside a longer "not a code" phrase ("promo code") are dropped.
+func matchKeywords(t string, from, to int, out []match) []match {
+	first := len(out)
+	for i := from; i < to; i++ {
+		list := byFirstByte[t[i]]
+		for k := range list {
+			kw := &list[k]
+			if !strings.HasPrefix(t[i:], kw.text) {
+				continue
+			}
+			e := i + len(kw.text)
+			if isLetter(kw.text[0]) && isLetter(byteAt(t, i-1)) {
+				continue
+			}
+			if kw.whole && (isLetter(byteAt(t, e)) || byteAt(t, e) >= utf8.RuneSelf && letterAt(t, e)) {
+				continue
+			}
+			out = append(out, match{start: i, end: e, kw: kw})
+		}
+	}
+	// Void code words covered by a not-a-code phrase.
+	for i := first; i < len(out); i++ {
+		if out[i].kw.kind != kindNotCode {
+			continue
+		}
+		for j := first; j < len(out); j++ {
+			if out[j].kw.kind == kindCode && out[j].start >= out[i].start && out[j].end <= out[i].end {
+				out[j].kw = &voided
+			}
+		}
+	}
+	return out
+}
+
+// voided replaces a match that must no longer count.
+var voided = keyword{text: "-", kind: kindNone}
+
+func letterAt(t string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(t[i:])
+	return unicode.IsLetter(r)
+}

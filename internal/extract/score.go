@@ -1,0 +1,309 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Scoring weights. A candidate starts from what its form alone is worth,
+// gains from the words that name it as the code, and loses from the words
+// that make it something else. acceptScore is the least a code needs; two
+// different codes closer than ambiguityMargin are not told apart.
+const (
+	acceptScore     = 0.5
+	ambiguityMargin = 0.15
+	keywordGain     = 0.6
+	serviceGain     = 0.2
+
+	// windowBefore/After bound the text searched for keywords around a
+	// candidate, in bytes.
+	windowBefore = 240
+	windowAfter  = 160
+)
+
+// baseScore is what a candidate's form alone says.
+func baseScore(c *candidate) float64 {
+	switch c.shape {
+	case shapeOrigin:
+		return 0.95
+	case shapePrefixed:
+		return 0.6
+	case shapeAlnum, shapeSpaced:
+		return 0.2
+	case shapeGrouped:
+		return 0.3
+	}
+	s := 0.25
+	if len(c.code) == 6 {
+		s = 0.3
+	}
+	if isYear(c.code) {
+		s -= 0.15
+	}
+	return s
+}
+
+func isYear(code string) bool {
+	return len(code) == 4 && (strings.HasPrefix(code, "19") || strings.HasPrefix(code, "20"))
+}
+
+// scoreContext scores c against the keywords around it. cands are all the
+// candidates of the text: a keyword that another number sits closer to is
+// that number's.
+func scoreContext(t string, c *candidate, cands []candidate, footerAt int, buf []match) []match {
+	from := max(0, c.start-windowBefore)
+	to := min(len(t), c.end+windowAfter)
+	buf = matchKeywords(t, from, to, buf[:0])
+
+	// The nearest code word before the candidate shields it from penalty
+	// words further back: "order confirmation code: 123456".
+	shield := -1
+	best := 0.0
+	for i := range buf {
+		m := &buf[i]
+		if m.kw.kind != kindCode {
+			continue
+		}
+		var p float64
+		switch {
+		case m.end <= c.start:
+			p = proximityBefore(t[m.end:c.start], c.shape == shapeAlnum)
+			if p > 0 {
+				shield = max(shield, m.start)
+			}
+			if p > 0 && between(cands, m.end, c.start, c.code) {
+				p *= 0.5
+			}
+		case m.start >= c.end:
+			p = proximityAfter(t[c.end:m.start], c.shape == shapeAlnum)
+			if p > 0 && between(cands, c.end, m.start, c.code) {
+				p *= 0.5
+			}
+		}
+		best = max(best, p*m.kw.weight)
+	}
+
+	s := baseScore(c)
+	if c.shape == shapeAlnum && best < 0.8 {
+		c.score = 0 // letters and digits are a code only when named so
+		return buf
+	}
+	if c.shape != shapeOrigin {
+		s += keywordGain * best
+	}
+	s -= penalties(t, c, buf, shield)
+	if c.reason == "identifier_prefix" {
+		s -= 0.4
+	}
+	if footerAt >= 0 && c.start > footerAt {
+		s -= 0.3
+	}
+	c.score = s
+	switch {
+	case c.shape == shapeOrigin:
+		c.reason = "origin_bound"
+	case c.shape == shapePrefixed:
+		c.reason = "prefixed"
+	case best > 0:
+		c.reason = "keyword"
+	default:
+		c.reason = "form"
+	}
+	return buf
+}
+
+// penalties sums what the words around c say against it.
+func penalties(t string, c *candidate, ms []match, shield int) float64 {
+	var pen [kindNone + 1]float64
+	fourDigits := len(c.code) == 4
+	for i := range ms {
+		m := &ms[i]
+		k := m.kw.kind
+		if k == kindCode || k == kindNone {
+			continue
+		}
+		before := m.end <= c.start
+		after := m.start >= c.end
+		if !before && !after {
+			continue
+		}
+		if before && m.start < shield {
+			continue
+		}
+		var gap int
+		if before {
+			gap = units(t[m.end:c.start])
+		} else {
+			gap = units(t[c.end:m.start])
+		}
+		var p float64
+		switch k {
+		case kindNotCode:
+			if before && gap <= 12 {
+				p = 0.8
+			}
+		case kindCurrency:
+			if gap <= 2 {
+				p = 0.9
+			}
+		case kindMoney:
+			if before && gap <= 20 {
+				p = 0.6
+			}
+		case kindRef:
+			switch {
+			case m.kw.text == "#" && gap > 0:
+				// "<#>" opens Android SMS Retriever messages
+			case before && gap <= 6:
+				p = 0.6
+			case before && gap <= 25:
+				p = 0.35
+			}
+		case kindMask:
+			if before && gap <= 4 {
+				p = 0.8
+			}
+		case kindPhone:
+			if before && gap <= 15 {
+				p = 0.7
+			}
+		case kindDate:
+			if fourDigits && gap <= 6 {
+				p = 0.6
+			}
+		case kindAddress:
+			if gap <= 20 {
+				p = 0.4
+			}
+		}
+		pen[k] = max(pen[k], p)
+	}
+	sum := 0.0
+	for _, p := range pen {
+		sum += p
+	}
+	return sum
+}
+
+// between reports whether a candidate with another code lies in t[from:to].
+func between(cands []candidate, from, to int, code string) bool {
+	for i := range cands {
+		if cands[i].start >= from && cands[i].end <= to && cands[i].code != code {
+			return true
+		}
+	}
+	return false
+}
+
+// proximityBefore rates a code word that ends gap before the candidate.
+func proximityBefore(gap string, strict bool) float64 {
+	if adjacent(gap) {
+		return 1
+	}
+	if strict {
+		return 0
+	}
+	n := units(gap)
+	var p float64
+	switch {
+	case n <= 20:
+		p = 0.8
+	case n <= 50:
+		p = 0.55
+	case n <= 100:
+		p = 0.35
+	default:
+		return 0
+	}
+	if sentenceBreak(gap) {
+		p *= 0.5
+	}
+	return p
+}
+
+// proximityAfter rates a code word that starts gap after the candidate:
+// "804706 is your LinkedIn verification code".
+func proximityAfter(gap string, strict bool) float64 {
+	n := units(gap)
+	brk := sentenceBreak(gap)
+	if strict && (n > 25 || brk) {
+		return 0
+	}
+	var p float64
+	switch {
+	case n <= 30:
+		p = 0.85
+	case n <= 60:
+		p = 0.55
+	default:
+		return 0
+	}
+	if brk {
+		p *= 0.4
+	}
+	return p
+}
+
+// units measures a gap in characters, a run of spaces counting as one.
+func units(gap string) int {
+	n := 0
+	space := false
+	for _, r := range gap {
+		if r == ' ' || r == '\n' {
+			if !space {
+				n++
+			}
+			space = true
+			continue
+		}
+		space = false
+		n++
+	}
+	return n
+}
+
+// sentenceBreak reports whether a sentence ends inside gap.
+func sentenceBreak(gap string) bool {
+	for i := 0; i < len(gap); i++ {
+		switch gap[i] {
+		case '.', '!', '?':
+			if c := byteAt(gap, i+1); c == ' ' || c == '\n' {
+				return true
+			}
+		}
+	}
+	return strings.Contains(gap, "。") || strings.Contains(gap, "！") || strings.Contains(gap, "？")
+}
+
+// connectors are the words allowed between a code word and the code for the
+// two to count as one phrase: "code is 123456", "code est : 123456",
+// "コードは123456", "인증번호는 123456".
+var connectors = map[string]bool{
+	"is": true, "est": true, "ist": true, "lautet": true, "es": true, "é": true, "è": true, "jest": true,
+	"er": true, "är": true, "on": true, "là": true, "adalah": true, "anda": true, "hu": true, "was": true, "will": true, "be": true, "de": true, "van": true, "da": true, "del": true,
+	"het": true, "sind": true, "este": true, "je": true, "ni": true, "olarak": true, "budur": true,
+	"为": true, "為": true, "是": true, "は": true, "：": true, "는": true, "은": true, "이": true, "가": true,
+	"هو": true, "هي": true, "است": true, "הוא": true, "—": true, "号": true, "码": true, "番号": true,
+}
+
+// adjacent reports whether gap holds only punctuation and connector words.
+func adjacent(gap string) bool {
+	words := 0
+	for f := range strings.FieldsFuncSeq(gap, isJoinPunct) {
+		if !connectors[f] || words == 2 {
+			return false
+		}
+		words++
+	}
+	return true
+}
+
+func isJoinPunct(r rune) bool {
+	switch r {
+	case ' ', '\n', ':', '-', '=', '*', '"', '\'', '«', '»', '“', '”', '‘', '’', '(', '[', '【', '「',
+		'『', '<', '>', '》', '《', '〔', '（', '→', '#', '|':
+		return true
+	}
+	return r >= utf8.RuneSelf && unicode.IsSpace(r)
+}
