@@ -50,7 +50,8 @@ type edgesAnswer struct {
 }
 
 // Solve implements Client. Only LinkedIn has a checkpoint endpoint on edges.
-func (e *Edges) Solve(ctx context.Context, req SolveRequest) (Result, error) {
+func (e *Edges) Solve(ctx context.Context, req SolveRequest) (res Result, err error) {
+	defer fillAccount(&res, &err, req.AccountID)
 	if strings.TrimSpace(req.AccountID) == "" {
 		return Result{}, fmt.Errorf("identity uid is required")
 	}

@@ -54,7 +54,8 @@ type linkupAnswer struct {
 // Solve implements Client. A code is sent for a code_challenge; an
 // app_challenge, or an empty code, sends only the account_id, which asks
 // whether the user approved in the app.
-func (l *Linkup) Solve(ctx context.Context, req SolveRequest) (Result, error) {
+func (l *Linkup) Solve(ctx context.Context, req SolveRequest) (res Result, err error) {
+	defer fillAccount(&res, &err, req.AccountID)
 	if strings.TrimSpace(req.AccountID) == "" {
 		return Result{}, fmt.Errorf("account id is required")
 	}

@@ -1,7 +1,9 @@
 package providerapi
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 )
@@ -23,21 +25,21 @@ const Any = "*"
 // recognised by its HTTP status and its case, and the outcome it means.
 type Row struct {
 	// API is "postpress", "linkup", "edges", or Any.
-	API string
+	API string `json:"api"`
 	// Endpoint is "solve", "resend", or Any.
-	Endpoint string
+	Endpoint string `json:"endpoint"`
 	// Status is an exact HTTP status ("401"), a class ("5xx"), or Any.
-	Status string
+	Status string `json:"status"`
 	// Case is what the answer is branched on: the postpress error `type` or
 	// success `object`, the edges `error_label` or account `status`, one of
 	// the linkup cases this package infers (see linkup.go), or a relay/*
 	// condition for answers that could not be read. Any matches a case no
 	// other row names.
-	Case    string
-	Outcome checkpoint.Outcome
+	Case    string             `json:"case"`
+	Outcome checkpoint.Outcome `json:"outcome"`
 	// Note says why, where the outcome is a decision rather than a
 	// documented fact.
-	Note string
+	Note string `json:"note,omitempty"`
 }
 
 // Cases the client assigns itself when an answer cannot be branched on a
@@ -258,4 +260,16 @@ func (r Row) match(api, ep string, status int, cas string) (int, bool) {
 		return 0, false
 	}
 	return score, true
+}
+
+// MarkdownTable renders the outcome table as a Markdown table, for the
+// README and `checkpoint-relay outcomes`.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| api | endpoint | status | case | outcome | why |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range outcomeTable {
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s |\n", r.API, r.Endpoint, r.Status, r.Case, r.Outcome, r.Note)
+	}
+	return b.String()
 }

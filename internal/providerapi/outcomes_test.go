@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
@@ -204,5 +205,16 @@ func TestLookupPrefersTheMostSpecificRow(t *testing.T) {
 				t.Fatalf("Lookup = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMarkdownTableHasOneLinePerRow(t *testing.T) {
+	md := MarkdownTable()
+	lines := strings.Split(strings.TrimSuffix(md, "\n"), "\n")
+	if len(lines) != len(OutcomeTable())+2 {
+		t.Fatalf("%d lines for %d rows", len(lines), len(OutcomeTable()))
+	}
+	if !strings.Contains(md, "| postpress | solve | 401 | `errors/invalid_checkpoint_solution` | invalid_code |") {
+		t.Fatalf("row missing:\n%s", md)
 	}
 }

@@ -61,7 +61,8 @@ type postpressAnswer struct {
 // Solve implements Client. postpress cannot poll: an empty code is
 // ErrUnsupported. A code that is an E.164 phone number (a PHONE_REGISTER
 // answer) is sent as the document asks, "(+33)0612345678".
-func (p *Postpress) Solve(ctx context.Context, req SolveRequest) (Result, error) {
+func (p *Postpress) Solve(ctx context.Context, req SolveRequest) (res Result, err error) {
+	defer fillAccount(&res, &err, req.AccountID)
 	if req.Code == "" {
 		return Result{}, fmt.Errorf("postpress solve without a code (polling): %w", ErrUnsupported)
 	}
@@ -97,7 +98,8 @@ func (p *Postpress) Solve(ctx context.Context, req SolveRequest) (Result, error)
 
 // Resend implements Client. TWITTER is refused before any request: the
 // resend endpoint does not accept it.
-func (p *Postpress) Resend(ctx context.Context, req ResendRequest) (Result, error) {
+func (p *Postpress) Resend(ctx context.Context, req ResendRequest) (res Result, err error) {
+	defer fillAccount(&res, &err, req.AccountID)
 	if !checkpoint.APIPostpress.CanResend(req.Provider) {
 		return Result{}, fmt.Errorf("postpress resend for %s: %w", req.Provider, ErrUnsupported)
 	}

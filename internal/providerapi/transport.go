@@ -189,3 +189,11 @@ func redact(s, code string) string {
 	}
 	return strings.ReplaceAll(s, code, "[code]")
 }
+
+// fillAccount gives every Result of a call the account it was about, also
+// when the answer could not be read.
+func fillAccount(res *Result, err *error, accountID string) {
+	if *err == nil && res.AccountID == "" {
+		res.AccountID = accountID
+	}
+}
