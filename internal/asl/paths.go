@@ -2,6 +2,7 @@ package asl
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ohler55/ojg/jp"
@@ -15,9 +16,17 @@ import (
 // understands and yield an array of every match, as the specification asks.
 type path struct {
 	src     string
-	expr    jp.Expr
+	segs    []seg   // a Reference Path
+	expr    jp.Expr // any other Path
 	context bool
 	single  bool
+}
+
+// seg is one step of a Reference Path: a field name or an array index.
+type seg struct {
+	key     string
+	index   int
+	isIndex bool
 }
 
 // parsePath compiles a Path (InputPath, OutputPath, Parameters values, a
@@ -32,6 +41,10 @@ func parsePath(src string) (*path, error) {
 		p.context = true
 		body = src[1:]
 	}
+	if segs, ok := parseSegments(body); ok {
+		p.segs, p.single = segs, true
+		return p, nil
+	}
 	x, err := jp.ParseString(body)
 	if err != nil {
 		return nil, fmt.Errorf("invalid path %q: %v", src, err)
@@ -43,15 +56,62 @@ func parsePath(src string) (*path, error) {
 		return nil, fmt.Errorf("invalid path %q: a path starts with '$'", src)
 	}
 	p.expr = x
-	p.single = true
-	for _, f := range x[1:] {
-		switch f.(type) {
-		case jp.Child, jp.Nth, jp.Bracket:
+	return p, nil
+}
+
+// parseSegments reads a Reference Path: "$" then ".name" (a backslash
+// escapes the next character, so "$.store\.book" is one name), "['name']"
+// or "[index]". It reports false for anything else, such as the operators
+// "*", "..", "@", ",", ":" and "?", which only ojg's full JSONPath handles.
+func parseSegments(body string) ([]seg, bool) {
+	if !strings.HasPrefix(body, "$") {
+		return nil, false
+	}
+	var segs []seg
+	i := 1
+	for i < len(body) {
+		switch body[i] {
+		case '.':
+			i++
+			var b strings.Builder
+			for i < len(body) && body[i] != '.' && body[i] != '[' {
+				switch body[i] {
+				case '\\':
+					if i+1 >= len(body) {
+						return nil, false
+					}
+					i++
+				case '*', '@', ',', ':', '?', '(', ')', ']', '\'', '"', ' ':
+					return nil, false
+				}
+				b.WriteByte(body[i])
+				i++
+			}
+			if b.Len() == 0 {
+				return nil, false
+			}
+			segs = append(segs, seg{key: b.String()})
+		case '[':
+			end := strings.IndexByte(body[i:], ']')
+			if end < 0 {
+				return nil, false
+			}
+			inner := body[i+1 : i+end]
+			i += end + 1
+			if len(inner) >= 2 && inner[0] == '\'' && inner[len(inner)-1] == '\'' && !strings.ContainsAny(inner[1:len(inner)-1], "'") {
+				segs = append(segs, seg{key: inner[1 : len(inner)-1]})
+				continue
+			}
+			n, err := strconv.Atoi(inner)
+			if err != nil || n < 0 {
+				return nil, false
+			}
+			segs = append(segs, seg{index: n, isIndex: true})
 		default:
-			p.single = false
+			return nil, false
 		}
 	}
-	return p, nil
+	return segs, true
 }
 
 // parseRefPath compiles a Reference Path (ResultPath, SecondsPath,
@@ -63,7 +123,7 @@ func parseRefPath(src string) (*path, error) {
 		return nil, err
 	}
 	if !p.single {
-		return nil, fmt.Errorf("%q is not a reference path: only '.name' and '[index]' may follow '$'", src)
+		return nil, fmt.Errorf("%q is not a reference path: only '.name', ['name'] and '[index]' may follow '$'", src)
 	}
 	return p, nil
 }
@@ -80,7 +140,7 @@ func (p *path) get(data, contextObj any) (v any, found bool) {
 		root = contextObj
 	}
 	if p.single {
-		return walk(root, p.expr[1:])
+		return walk(root, p.segs)
 	}
 	got := p.expr.Get(root)
 	if len(got) == 0 {
@@ -89,33 +149,23 @@ func (p *path) get(data, contextObj any) (v any, found bool) {
 	return got, true
 }
 
-// walk follows child and index fragments from node.
-func walk(node any, frags jp.Expr) (any, bool) {
-	for _, f := range frags {
-		switch f := f.(type) {
-		case jp.Bracket:
-			continue
-		case jp.Child:
-			m, ok := node.(map[string]any)
-			if !ok {
-				return nil, false
-			}
-			if node, ok = m[string(f)]; !ok {
-				return nil, false
-			}
-		case jp.Nth:
+// walk follows the steps of a reference path from node.
+func walk(node any, segs []seg) (any, bool) {
+	for _, s := range segs {
+		if s.isIndex {
 			a, ok := node.([]any)
-			if !ok {
+			if !ok || s.index >= len(a) {
 				return nil, false
 			}
-			i := int(f)
-			if i < 0 {
-				i += len(a)
-			}
-			if i < 0 || i >= len(a) {
-				return nil, false
-			}
-			node = a[i]
+			node = a[s.index]
+			continue
+		}
+		m, ok := node.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if node, ok = m[s.key]; !ok {
+			return nil, false
 		}
 	}
 	return node, true
@@ -125,57 +175,45 @@ func walk(node any, frags jp.Expr) (any, bool) {
 // building missing objects on the way, as ResultPath does. The input is not
 // modified: only the objects on the way to the target are copied.
 func (p *path) set(data, value any) (any, error) {
-	frags := make(jp.Expr, 0, len(p.expr))
-	for _, f := range p.expr[1:] {
-		if _, ok := f.(jp.Bracket); !ok {
-			frags = append(frags, f)
-		}
-	}
-	return setIn(data, frags, value, p.src)
+	return setIn(data, p.segs, value, p.src)
 }
 
-func setIn(node any, frags jp.Expr, value any, src string) (any, error) {
-	if len(frags) == 0 {
+func setIn(node any, segs []seg, value any, src string) (any, error) {
+	if len(segs) == 0 {
 		return value, nil
 	}
-	switch f := frags[0].(type) {
-	case jp.Child:
-		var m map[string]any
-		switch n := node.(type) {
-		case map[string]any:
-			m = make(map[string]any, len(n)+1)
-			for k, v := range n {
-				m[k] = v
-			}
-		case nil:
-			m = map[string]any{}
-		default:
-			return nil, fmt.Errorf("unable to apply ResultPath %q: a %s has no field %q", src, jsonType(node), string(f))
-		}
-		child, err := setIn(m[string(f)], frags[1:], value, src)
-		if err != nil {
-			return nil, err
-		}
-		m[string(f)] = child
-		return m, nil
-	case jp.Nth:
+	s := segs[0]
+	if s.isIndex {
 		a, ok := node.([]any)
-		i := int(f)
-		if ok && i < 0 {
-			i += len(a)
-		}
-		if !ok || i < 0 || i >= len(a) {
-			return nil, fmt.Errorf("unable to apply ResultPath %q: no array element %d", src, int(f))
+		if !ok || s.index >= len(a) {
+			return nil, fmt.Errorf("unable to apply ResultPath %q: no array element %d", src, s.index)
 		}
 		c := append([]any(nil), a...)
-		child, err := setIn(c[i], frags[1:], value, src)
+		child, err := setIn(c[s.index], segs[1:], value, src)
 		if err != nil {
 			return nil, err
 		}
-		c[i] = child
+		c[s.index] = child
 		return c, nil
 	}
-	return nil, fmt.Errorf("unable to apply ResultPath %q", src)
+	var m map[string]any
+	switch n := node.(type) {
+	case map[string]any:
+		m = make(map[string]any, len(n)+1)
+		for k, v := range n {
+			m[k] = v
+		}
+	case nil:
+		m = map[string]any{}
+	default:
+		return nil, fmt.Errorf("unable to apply ResultPath %q: a %s has no field %q", src, jsonType(node), s.key)
+	}
+	child, err := setIn(m[s.key], segs[1:], value, src)
+	if err != nil {
+		return nil, err
+	}
+	m[s.key] = child
+	return m, nil
 }
 
 // jsonType names the JSON type of a decoded value, for error causes.
