@@ -117,7 +117,9 @@ var (
 // here changes the header too (see CSP); no 'unsafe-inline' is needed.
 //
 // Mobile first: one column, 1rem body text that the user can zoom, touch
-// targets of at least 48px, a visible focus ring, and dark mode.
+// targets of at least 48px, a visible focus ring on what can be operated
+// (not on the heading or result that only take focus to be read), and dark
+// mode.
 const style = `
 :root{color-scheme:light dark;--fg:#1b1f24;--bg:#fff;--muted:#57606a;--line:#8c959f;--accent:#0a58ca;--accent-fg:#fff;--ok:#116329;--ok-bg:#dafbe1;--bad:#a40e26;--bad-bg:#ffebe9;--info:#0a3069;--info-bg:#ddf4ff}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9da7b3;--line:#6e7681;--accent:#4493f8;--accent-fg:#0d1117;--ok:#7ee787;--ok-bg:#0f2a18;--bad:#ffa198;--bad-bg:#3b1114;--info:#a5d6ff;--info-bg:#0c2d6b}}
@@ -129,7 +131,7 @@ h1{font-size:1.5rem;line-height:1.25;margin:0 0 .5rem}
 p{margin:0 0 1rem}
 .muted{color:var(--muted);font-size:.9375rem}
 .result{border-left:.375rem solid;border-radius:.5rem;padding:.875rem 1rem;margin:0 0 1.25rem}
-.result:focus{outline:none}
+.result:focus,h1:focus{outline:none}
 .result p{margin:0}
 .result p+p{margin-top:.25rem}
 .result strong{font-size:1.125rem}

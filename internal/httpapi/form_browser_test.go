@@ -232,6 +232,20 @@ func TestFormInChromium(t *testing.T) {
 	}
 	shot("form-connected.png")
 
+	// A link the relay does not know gets a page a person can read, not
+	// problem+json.
+	err = chromedp.Do(tctx,
+		chromedp.Navigate(srv.URL+"/c/"+strings.Repeat("x", len(formTestToken))),
+		chromedp.WaitVisible(chromedp.ID("title")),
+	)
+	if err != nil {
+		t.Fatalf("open an unknown link: %v", err)
+	}
+	if heading, err := chromedp.Run(tctx, chromedp.Text(chromedp.ID("title"))); err != nil || heading != "This link does not work" {
+		t.Errorf("unknown link shows %q (%v), want the not-found page", heading, err)
+	}
+	shot("form-not-found.png")
+
 	svc.mu.Lock()
 	codes := append([]string(nil), svc.codes...)
 	svc.mu.Unlock()
