@@ -147,6 +147,8 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		{"no base URL", checkpoint.APIPostpress, Config{APIKey: "k"}},
 		{"base URL without scheme", checkpoint.APILinkup, Config{BaseURL: "api.example.com", APIKey: "k"}},
 		{"no API key", checkpoint.APIEdges, Config{BaseURL: "https://api.edges.run"}},
+		{"base URL with a query", checkpoint.APIEdges, Config{BaseURL: "https://api.edges.run/?x=1", APIKey: "k"}},
+		{"base URL without host", checkpoint.APIPostpress, Config{BaseURL: "https://", APIKey: "k"}},
 		{"unknown API", "acme", Config{BaseURL: "https://x", APIKey: "k"}},
 	}
 	for _, tt := range tests {

@@ -50,7 +50,8 @@ const (
 	CaseNotJSON        = "relay/not_json"
 	CaseBodyTooLarge   = "relay/body_too_large"
 	CaseUnexpectedBody = "relay/unexpected_body"
-	CaseRedirect       = "relay/redirect"
+	// CaseInvalidRequest: the request could not be built; nothing was sent.
+	CaseInvalidRequest = "relay/invalid_request"
 )
 
 const (
@@ -190,6 +191,7 @@ var outcomeTable = []Row{
 	// Every API: answers that name no documented case, by status class.
 	{Any, Any, Any, CaseTimeout, retry, "no answer before the deadline; the state machine decides whether to call again"},
 	{Any, Any, Any, CaseNetworkError, retry, "connection refused or reset before a complete answer"},
+	{Any, Any, Any, CaseInvalidRequest, rejected, "the request could not be built: nothing was sent"},
 	{Any, Any, "2xx", Any, rejected, "a success we cannot read is never taken as success"},
 	{Any, Any, "3xx", Any, rejected, "redirects are not followed: the key header would travel with them"},
 	{Any, Any, "408", Any, retry, ""},

@@ -42,8 +42,9 @@ func newTransport(api checkpoint.API, keyHeader string, cfg Config) (*transport,
 	if base == "" {
 		return nil, fmt.Errorf("%s: base URL is required", api)
 	}
-	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		return nil, fmt.Errorf("%s: base URL %q must start with http:// or https://", api, base)
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%s: base URL %q must be an http:// or https:// URL without query", api, base)
 	}
 	if cfg.APIKey == "" {
 		return nil, fmt.Errorf("%s: API key is required", api)
@@ -75,26 +76,26 @@ func (t *transport) post(ctx context.Context, ep Endpoint, path string, body any
 	payload, err := json.Marshal(body)
 	if err != nil {
 		// Only plain structs of strings are marshalled; this cannot happen.
-		return answer{}, t.failure(ep, CaseUnexpectedBody, 0, "encoding the request: "+err.Error()), false
+		return answer{}, t.failure(ep, CaseInvalidRequest, 0, "encoding the request: "+err.Error()), false
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.baseURL+path, bytes.NewReader(payload))
 	if err != nil {
-		return answer{}, t.failure(ep, CaseNetworkError, 0, "building the request failed"), false
+		return answer{}, t.failure(ep, CaseInvalidRequest, 0, "building the request: "+networkDetail(err)), false
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set(t.keyHeader, t.apiKey)
 	resp, err := t.client.Do(req)
 	if err != nil {
-		return answer{}, t.transportFailure(ep, ctx, err), false
+		return answer{}, t.transportFailure(ctx, ep, err), false
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
 		// The status arrived but the body broke off: the answer is unknown.
-		return answer{}, t.transportFailure(ep, ctx, err), false
+		return answer{}, t.transportFailure(ctx, ep, err), false
 	}
 	a := answer{status: resp.StatusCode, body: data}
 	if len(data) > MaxResponseBytes {
@@ -103,11 +104,11 @@ func (t *transport) post(ctx context.Context, ep Endpoint, path string, body any
 	return a, Result{}, true
 }
 
-func (t *transport) transportFailure(ep Endpoint, ctx context.Context, err error) Result {
+func (t *transport) transportFailure(ctx context.Context, ep Endpoint, err error) Result {
 	var nerr net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
-		return t.failure(ep, CaseTimeout, 0, fmt.Sprintf("no answer within %s", t.timeout))
+		return t.failure(ep, CaseTimeout, 0, fmt.Sprintf("no answer before the deadline (timeout %s)", t.timeout))
 	case errors.As(err, &nerr) && nerr.Timeout():
 		return t.failure(ep, CaseTimeout, 0, "the connection timed out")
 	case errors.Is(err, context.Canceled):
