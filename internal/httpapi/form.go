@@ -369,14 +369,19 @@ func formTokenWellFormed(t string) bool {
 }
 
 // formNormaliseCode removes the spaces and dashes people type or paste
-// ("123 456", "123-456") and accepts 4 to formMaxCodeLen letters and
+// ("123 456", "123-456"), turns full-width digits and letters (an East
+// Asian keyboard's) into ASCII, and accepts 4 to formMaxCodeLen letters and
 // digits. Letters are kept as typed: some providers' codes are
 // alphanumeric and the provider decides whether case matters.
 func formNormaliseCode(s string) (string, bool) {
 	var b strings.Builder
 	for _, r := range s {
+		if r >= '\uff01' && r <= '\uff5e' {
+			// The full-width forms of ASCII '!'..'~', in the same order.
+			r = r - '\uff01' + '!'
+		}
 		switch {
-		case r == ' ' || r == '-' || r == '\t' || r == '\u00a0':
+		case r == ' ' || r == '-' || r == '\t' || r == '\u00a0' || r == '\u3000':
 		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
 			if b.Len() >= formMaxCodeLen {
 				return "", false

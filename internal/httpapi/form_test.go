@@ -336,6 +336,7 @@ func TestFormPostRoutesEachAction(t *testing.T) {
 		want     string
 	}{
 		{relay.FormSubmitCode, "123 456", "123456", checkpoint.Connected, nil, "You&#39;re connected"},
+		{relay.FormSubmitCode, "９７５\u3000３１８", "975318", checkpoint.Connected, nil, "You&#39;re connected"},
 		{relay.FormSubmitCode, "ab-12cd", "ab12cd", checkpoint.InvalidCode,
 			func(v relay.FormView) relay.FormView { v.WrongCodesLeft = 3; return v }, "Wrong code, 3 tries left"},
 		{relay.FormSubmitCode, "111111", "111111", checkpoint.Restart, nil, "This sign-in has expired"},
@@ -511,7 +512,7 @@ func TestFormRefusesBadRequestsWithoutAskingTheRelay(t *testing.T) {
 }
 
 func TestFormRefusesWhatIsNotACode(t *testing.T) {
-	for _, code := range []string{"", "97", "97531864209753186", "97<53", "９７５３１８", "DROP TABLE;"} {
+	for _, code := range []string{"", "97", "97531864209753186", "97<53", "٩٧٥٣١٨", "DROP TABLE;"} {
 		svc := &fakeFormService{view: formSMSView()}
 		h, _ := newTestFormHandler(t, svc)
 		cookie, csrf := formSession(t, h)
