@@ -23,6 +23,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 )
 
@@ -85,6 +88,10 @@ type Account struct {
 	OutageNext int `json:"outage_next,omitempty"`
 	// ResendUnacknowledged makes postpress resends answer success:false.
 	ResendUnacknowledged bool `json:"resend_unacknowledged,omitempty"`
+	// TOTPSecret (base32, as authenticator apps take it) makes the right
+	// code the current authenticator code instead of Code: 6 digits, 30 s,
+	// SHA-1, one step of skew either way, as LinkedIn accepts.
+	TOTPSecret string `json:"totp_secret,omitempty"`
 }
 
 // DefaultAccount is how an account nobody programmed behaves.
@@ -127,6 +134,7 @@ type Stats struct {
 type account struct {
 	spec     Account
 	codeHash [sha256.Size]byte
+	totp     string
 	started  time.Time
 	chainPos int
 	approved bool
@@ -184,6 +192,11 @@ func (s *Simulator) SetAccount(a Account) error {
 	}
 	if a.OutageNext < 0 || a.KillAfterWrongCodes < 0 || a.ExpireAfterSeconds < 0 {
 		return errors.New("outage_next, kill_after_wrong_codes and expire_after_seconds must not be negative")
+	}
+	if a.TOTPSecret != "" {
+		if _, err := totp.GenerateCode(a.TOTPSecret, time.Now()); err != nil {
+			return fmt.Errorf("totp_secret is not a base32 secret: %w", err)
+		}
 	}
 	for _, t := range a.Chain {
 		if t == "" {
@@ -262,8 +275,10 @@ func (s *Simulator) newAccount(a Account) *account {
 		started:  s.now(),
 		stats:    Stats{API: a.API, AccountID: a.AccountID, State: StatePending, Checkpoint: a.Type},
 	}
-	// Only the hash is kept.
+	// Only the hash is kept; the TOTP secret moves out of the spec so that
+	// nothing that copies the spec carries it.
 	acc.spec.Code = ""
+	acc.totp, acc.spec.TOTPSecret = a.TOTPSecret, ""
 	return acc
 }
 
@@ -338,8 +353,7 @@ func (s *Simulator) solve(acc *account, code string, tryAnotherWay bool) verdict
 		st.Checkpoint = checkpoint.Type2FA
 		return vSwitched
 	}
-	sum := sha256.Sum256([]byte(code))
-	if subtle.ConstantTimeCompare(sum[:], acc.codeHash[:]) != 1 {
+	if !s.rightCode(acc, code) {
 		st.WrongCodes++
 		if acc.spec.KillAfterWrongCodes > 0 && st.WrongCodes >= acc.spec.KillAfterWrongCodes {
 			st.State = StateKilled
@@ -353,4 +367,16 @@ func (s *Simulator) solve(acc *account, code string, tryAnotherWay bool) verdict
 	}
 	st.State = StateConnected
 	return vConnected
+}
+
+// rightCode reports whether code solves the account's checkpoint.
+func (s *Simulator) rightCode(acc *account, code string) bool {
+	if acc.totp != "" {
+		ok, err := totp.ValidateCustom(code, acc.totp, s.now(), totp.ValidateOpts{
+			Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
+		})
+		return err == nil && ok
+	}
+	sum := sha256.Sum256([]byte(code))
+	return subtle.ConstantTimeCompare(sum[:], acc.codeHash[:]) == 1
 }
