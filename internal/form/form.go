@@ -303,8 +303,10 @@ func Render(w io.Writer, p Page) error {
 	}
 	d.Open = !d.Done && (p.CanSubmitCode || p.CanResend || p.CanTryAnotherWay || p.CanApprove)
 	// Focus goes where the person acts next: the code field when a code is
-	// wanted (its description includes the result), else the result.
-	d.FocusCode = d.Open && p.CanSubmitCode
+	// wanted (its description includes the result), else the result. After
+	// "not approved yet" the next act is in the other app, so the result
+	// takes focus rather than a field that would pop up the keyboard.
+	d.FocusCode = d.Open && p.CanSubmitCode && p.State != StatePending
 	d.FocusResult = d.Result != nil && !d.FocusCode
 	var buf bytes.Buffer
 	if err := pageTmpl.ExecuteTemplate(&buf, "page", d); err != nil {

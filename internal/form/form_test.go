@@ -208,3 +208,27 @@ func TestExpiryRoundsUp(t *testing.T) {
 		t.Errorf("expiry shown without a deadline")
 	}
 }
+
+func TestFocusGoesWhereThePersonActsNext(t *testing.T) {
+	codeFocused := regexp.MustCompile(`<input id="code"[^>]* autofocus`)
+	resultFocused := regexp.MustCompile(`<div id="result"[^>]* autofocus`)
+	cases := []struct {
+		name         string
+		page         Page
+		code, result bool
+	}{
+		{"fresh code form", Page{CanSubmitCode: true}, true, false},
+		{"wrong code", Page{CanSubmitCode: true, State: StateWrongCode, TriesLeft: 2}, true, false},
+		{"not approved yet", Page{CanSubmitCode: true, CanApprove: true, State: StatePending}, false, true},
+		{"connected", Page{State: StateConnected}, false, true},
+	}
+	for _, tc := range cases {
+		html := render(t, tc.page)
+		if got := codeFocused.MatchString(html); got != tc.code {
+			t.Errorf("%s: code field focused=%v, want %v", tc.name, got, tc.code)
+		}
+		if got := resultFocused.MatchString(html); got != tc.result {
+			t.Errorf("%s: result focused=%v, want %v", tc.name, got, tc.result)
+		}
+	}
+}
