@@ -5,7 +5,7 @@
 // its right code, a chain of checkpoints, an in-app approval after some
 // polls, an intent that expires, wrong codes that kill the intent, outages.
 //
-// An account nobody programmed behaves as DefaultAccount describes, so a
+// An account nobody programmed behaves by the defaults (see Account), so a
 // demo works without setup: the right code is DefaultCode ("123456") and an
 // in-app validation is approved on the DefaultApproveAfterPolls-th poll.
 //
@@ -94,8 +94,8 @@ type Account struct {
 	TOTPSecret string `json:"totp_secret,omitempty"`
 }
 
-// DefaultAccount is how an account nobody programmed behaves.
-var DefaultAccount = Account{Code: DefaultCode, Type: checkpoint.Type2FA, ApproveAfterPolls: DefaultApproveAfterPolls}
+// defaultAccount is how an account nobody programmed behaves.
+var defaultAccount = Account{Code: DefaultCode, Type: checkpoint.Type2FA, ApproveAfterPolls: DefaultApproveAfterPolls}
 
 // State is where a simulated account's intent stands.
 type State string
@@ -260,7 +260,7 @@ func (s *Simulator) newAccount(a Account) *account {
 		a.Code = DefaultCode
 	}
 	if a.Type == "" {
-		a.Type = DefaultAccount.Type
+		a.Type = defaultAccount.Type
 	}
 	if a.ApproveAfterPolls == 0 {
 		a.ApproveAfterPolls = DefaultApproveAfterPolls
@@ -288,7 +288,7 @@ func (s *Simulator) lookup(api checkpoint.API, id string) *account {
 	key := accountKey(api, id)
 	acc, ok := s.accounts[key]
 	if !ok {
-		d := DefaultAccount
+		d := defaultAccount
 		d.API, d.AccountID = api, id
 		acc = s.newAccount(d)
 		s.accounts[key] = acc
