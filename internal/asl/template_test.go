@@ -184,7 +184,7 @@ func TestIntrinsicSyntaxErrors(t *testing.T) {
 		"States.MathAdd(1)",             // too few arguments
 		"States.UUID(1)",                // too many arguments
 		"Custom.Function()",             // not a known function
-		"States.Array(1) trailing",       // text after the call
+		"States.Array(1) trailing",      // text after the call
 		"States.Format('{ alone', $.a)", // unescaped brace
 	} {
 		if _, err := parseIntrinsic(src); err == nil {
