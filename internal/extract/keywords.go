@@ -70,7 +70,7 @@ func matchKeywords(t string, from, to int, out []match) []match {
 				continue
 			}
 			e := i + len(kw.text)
-			if isLetter(kw.text[0]) && isLetter(byteAt(t, i-1)) {
+			if isLetter(kw.text[0]) && letterBefore(t, i) {
 				continue
 			}
 			if kw.whole && (isLetter(byteAt(t, e)) || byteAt(t, e) >= utf8.RuneSelf && letterAt(t, e)) {
@@ -95,6 +95,16 @@ func matchKeywords(t string, from, to int, out []match) []match {
 
 // voided replaces a match that must no longer count.
 var voided = keyword{text: "-", kind: kindNone}
+
+// letterBefore reports whether a letter of any script ends just before t[i].
+func letterBefore(t string, i int) bool {
+	c := byteAt(t, i-1)
+	if c < utf8.RuneSelf {
+		return isLetter(c)
+	}
+	r, _ := utf8.DecodeLastRuneInString(t[:i])
+	return unicode.IsLetter(r)
+}
 
 func letterAt(t string, i int) bool {
 	r, _ := utf8.DecodeRuneInString(t[i:])

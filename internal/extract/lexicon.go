@@ -16,14 +16,18 @@ var codeWords = []keyword{
 	{text: "password", weight: 0.6}, {text: "login", weight: 0.5}, {text: "log in", weight: 0.5},
 	{text: "sign in", weight: 0.5}, {text: "sign-in", weight: 0.5}, {text: "authentication", weight: 0.7},
 	{text: "security", weight: 0.4}, {text: "confirm", weight: 0.5}, {text: "token", weight: 0.5, whole: true},
+	{text: "use", weight: 0.4, whole: true}, {text: "enter", weight: 0.4, whole: true},
 	// French
 	{text: "vérification", weight: 0.8}, {text: "mot de passe", weight: 0.6}, {text: "confirmation", weight: 0.5},
-	{text: "connexion", weight: 0.5}, {text: "usage unique", weight: 0.8},
+	{text: "connexion", weight: 0.5}, {text: "usage unique", weight: 0.8}, {text: "utilisez", weight: 0.4},
+	{text: "saisissez", weight: 0.4},
 	// German
 	{text: "bestätigungscode", weight: 1}, {text: "sicherheitscode", weight: 1}, {text: "verifizierungscode", weight: 1},
 	{text: "anmeldecode", weight: 1}, {text: "einmalcode", weight: 1}, {text: "zugangscode", weight: 1},
 	{text: "prüfcode", weight: 1}, {text: "kennwort", weight: 0.6}, {text: "tan", weight: 0.9, whole: true},
 	{text: "bestätigung", weight: 0.5}, {text: "anmeldung", weight: 0.5}, {text: "einmalpasswort", weight: 1},
+	{text: "mtan", weight: 1, whole: true}, {text: "smstan", weight: 1, whole: true}, {text: "sms-tan", weight: 1, whole: true},
+	{text: "pushtan", weight: 1, whole: true}, {text: "verwenden sie", weight: 0.4}, {text: "gib", weight: 0.3, whole: true},
 	// Spanish, Portuguese
 	{text: "código", weight: 1}, {text: "codigo", weight: 1}, {text: "clave", weight: 0.8},
 	{text: "contraseña", weight: 0.6}, {text: "verificación", weight: 0.8}, {text: "verificação", weight: 0.8},
@@ -35,6 +39,7 @@ var codeWords = []keyword{
 	{text: "bevestigingscode", weight: 1}, {text: "toegangscode", weight: 1}, {text: "verifieringskod", weight: 1},
 	{text: "bekräftelsekod", weight: 1}, {text: "engångskod", weight: 1}, {text: "kode", weight: 1},
 	{text: "bekreftelseskode", weight: 1}, {text: "bekræftelseskode", weight: 1}, {text: "engangskode", weight: 1},
+	{text: "verifiëren", weight: 0.7}, {text: "bevestig", weight: 0.5}, {text: "gebruik", weight: 0.4},
 	{text: "koodi", weight: 1}, {text: "vahvistuskoodi", weight: 1}, {text: "kod", weight: 1},
 	// Polish, Czech, Slovak, Hungarian, Romanian, Croatian
 	{text: "kodem", weight: 1}, {text: "hasło", weight: 0.6}, {text: "weryfikac", weight: 0.8},

@@ -72,7 +72,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, buf [
 			if p > 0 {
 				shield = max(shield, m.start)
 			}
-			if p > 0 && between(cands, m.end, c.start, c.code) {
+			if p > 0 && between(cands, m.end, c.start, c.code) && !listedAfter(t, cands, m.end, c) {
 				p *= 0.5
 			}
 		case m.start >= c.end:
@@ -92,7 +92,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, buf [
 	if c.shape != shapeOrigin {
 		s += keywordGain * best
 	}
-	s -= penalties(t, c, buf, shield)
+	s -= penalties(t, c, cands, buf, shield)
 	if c.reason == "identifier_prefix" {
 		s -= 0.4
 	}
@@ -114,7 +114,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, buf [
 }
 
 // penalties sums what the words around c say against it.
-func penalties(t string, c *candidate, ms []match, shield int) float64 {
+func penalties(t string, c *candidate, cands []candidate, ms []match, shield int) float64 {
 	var pen [kindNone + 1]float64
 	fourDigits := len(c.code) == 4
 	for i := range ms {
@@ -128,8 +128,8 @@ func penalties(t string, c *candidate, ms []match, shield int) float64 {
 		if !before && !after {
 			continue
 		}
-		if before && m.start < shield {
-			continue
+		if before && (m.start < shield || between(cands, m.end, c.start, c.code)) {
+			continue // the word belongs to a nearer number
 		}
 		var gap int
 		if before {
@@ -137,6 +137,12 @@ func penalties(t string, c *candidate, ms []match, shield int) float64 {
 		} else {
 			gap = units(t[c.end:m.start])
 		}
+		// A word between a code word and the number, in the same sentence,
+		// with the number set apart after a colon or a line break, is most
+		// likely part of that sentence: "enter this code to confirm your
+		// account: 478120" (but "code for order 55128" names the order).
+		weak := before && shield >= 0 && !sentenceBreak(t[shield:m.start]) &&
+			strings.ContainsAny(t[m.end:c.start], ":\n")
 		var p float64
 		switch k {
 		case kindNotCode:
@@ -177,6 +183,9 @@ func penalties(t string, c *candidate, ms []match, shield int) float64 {
 				p = 0.4
 			}
 		}
+		if weak && (k == kindRef || k == kindPhone || k == kindMoney) {
+			p *= 0.4
+		}
 		pen[k] = max(pen[k], p)
 	}
 	sum := 0.0
@@ -191,6 +200,27 @@ func between(cands []candidate, from, to int, code string) bool {
 	for i := range cands {
 		if cands[i].start >= from && cands[i].end <= to && cands[i].code != code {
 			return true
+		}
+	}
+	return false
+}
+
+// listWords join numbers given as alternatives: "482913 or 771204".
+var listWords = map[string]bool{
+	"or": true, "and": true, "ou": true, "oder": true, "o": true, "y": true, "e": true, "или": true,
+	"und": true, "et": true, "of": true, "en": true, "veya": true, "或": true, "/": true, ",": true,
+}
+
+// listedAfter reports whether c directly follows another candidate after
+// from as an alternative to it; both then share the code word before them.
+func listedAfter(t string, cands []candidate, from int, c *candidate) bool {
+	for i := range cands {
+		o := &cands[i]
+		if o.start >= from && o.end <= c.start && o.code != c.code {
+			gap := strings.TrimSpace(t[o.end:c.start])
+			if listWords[gap] {
+				return true
+			}
 		}
 	}
 	return false

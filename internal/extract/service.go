@@ -28,7 +28,8 @@ var primaryNames = []serviceName{
 	{"x login", ServiceTwitter}, {"x confirmation", ServiceTwitter}, {"x account", ServiceTwitter},
 	{"x.com", ServiceTwitter}, {"x-code", ServiceTwitter}, {"x-bestätigungscode", ServiceTwitter},
 	{"x-verifizierungscode", ServiceTwitter}, {"code x", ServiceTwitter}, {"código de x", ServiceTwitter},
-	{"código do x", ServiceTwitter}, {"codice x", ServiceTwitter},
+	{"código do x", ServiceTwitter}, {"codice x", ServiceTwitter}, {"код x", ServiceTwitter},
+	{"x の", ServiceTwitter}, {"xの", ServiceTwitter}, {"x 的", ServiceTwitter}, {"x验证码", ServiceTwitter},
 	{"facebook", ServiceMessenger}, {"messenger", ServiceMessenger}, {"fb", ServiceMessenger},
 	{"фейсбук", ServiceMessenger},
 }
