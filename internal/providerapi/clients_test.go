@@ -310,6 +310,8 @@ func TestUnreadableAnswersGetADeliberateOutcome(t *testing.T) {
 		{"JSON array is not an answer", 200, "application/json", `[1,2]`, rejected, CaseNotJSON},
 		{"truncated JSON", 201, "application/json", `{"object":"AccountCr`, rejected, CaseNotJSON},
 		{"2xx with unexpected JSON", 200, "application/json", `{"hello":"world"}`, rejected, CaseUnexpectedBody},
+		{"2xx with a field of the wrong JSON type", 201, "application/json", `{"object":true}`, rejected, CaseUnexpectedBody},
+		{"problem with a numeric type under 503 retries", 503, "application/problem+json", `{"type":503}`, retry, CaseUnexpectedBody},
 		{"error without a type under 500 retries", 500, "application/json", `{"message":"boom"}`, retry, CaseUnexpectedBody},
 		{"error without a type under 400 is rejected", 400, "application/json", `{"message":"bad"}`, rejected, CaseUnexpectedBody},
 		{"oversize success body is not success", 201, "application/json", huge, rejected, CaseBodyTooLarge},

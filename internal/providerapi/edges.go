@@ -65,7 +65,7 @@ func (e *Edges) Solve(ctx context.Context, req SolveRequest) (res Result, err er
 	}
 	var ans edgesAnswer
 	if !decode(a, &ans) {
-		return e.t.unreadable(EndpointSolve, a, false), nil
+		return e.t.unreadable(EndpointSolve, a), nil
 	}
 	r := Result{HTTPStatus: a.status, AccountID: req.AccountID}
 	if ans.IdentityUID != "" {
@@ -75,7 +75,7 @@ func (e *Edges) Solve(ctx context.Context, req SolveRequest) (res Result, err er
 		cas := "status:" + ans.Status
 		row := Lookup(checkpoint.APIEdges, EndpointSolve, a.status, cas)
 		if ans.Status == "" || row.Case != cas {
-			return e.t.unreadable(EndpointSolve, a, true), nil
+			return e.t.unreadable(EndpointSolve, a), nil
 		}
 		r.Outcome = row.Outcome
 		if row.Outcome != checkpoint.Connected {
@@ -87,7 +87,7 @@ func (e *Edges) Solve(ctx context.Context, req SolveRequest) (res Result, err er
 		return r, nil
 	}
 	if ans.ErrorLabel == "" {
-		return e.t.unreadable(EndpointSolve, a, true), nil
+		return e.t.unreadable(EndpointSolve, a), nil
 	}
 	r.Outcome = Lookup(checkpoint.APIEdges, EndpointSolve, a.status, ans.ErrorLabel).Outcome
 	r.ErrorType = ans.ErrorLabel

@@ -69,7 +69,7 @@ func (l *Linkup) Solve(ctx context.Context, req SolveRequest) (res Result, err e
 	}
 	var ans linkupAnswer
 	if !decode(a, &ans) {
-		return l.t.unreadable(EndpointSolve, a, false), nil
+		return l.t.unreadable(EndpointSolve, a), nil
 	}
 	r := Result{HTTPStatus: a.status, AccountID: req.AccountID}
 	if ans.Metadata != nil && ans.Metadata.CreditsConsumed != nil {
@@ -81,24 +81,24 @@ func (l *Linkup) Solve(ctx context.Context, req SolveRequest) (res Result, err e
 	}
 	if success(a.status) && ans.Success != nil && *ans.Success {
 		if ans.Data == nil || ans.Data.Status == "" {
-			return withCredits(l.t.unreadable(EndpointSolve, a, true), r.CreditsConsumed), nil
+			return withCredits(l.t.unreadable(EndpointSolve, a), r.CreditsConsumed), nil
 		}
 		cas := "status:" + ans.Data.Status
 		row := Lookup(checkpoint.APILinkup, EndpointSolve, a.status, cas)
 		if row.Case != cas {
-			return withCredits(l.t.unreadable(EndpointSolve, a, true), r.CreditsConsumed), nil
+			return withCredits(l.t.unreadable(EndpointSolve, a), r.CreditsConsumed), nil
 		}
 		r.Outcome = row.Outcome
 		if row.Outcome == checkpoint.NextCheckpoint {
 			if ans.Data.ChallengeType == "" {
-				return withCredits(l.t.unreadable(EndpointSolve, a, true), r.CreditsConsumed), nil
+				return withCredits(l.t.unreadable(EndpointSolve, a), r.CreditsConsumed), nil
 			}
 			r.NextCheckpoint = &NextCheckpoint{Type: checkpoint.Type(ans.Data.ChallengeType)}
 		}
 		return r, nil
 	}
 	if ans.Success == nil && success(a.status) {
-		return withCredits(l.t.unreadable(EndpointSolve, a, true), r.CreditsConsumed), nil
+		return withCredits(l.t.unreadable(EndpointSolve, a), r.CreditsConsumed), nil
 	}
 	msg := ans.message()
 	cas := linkupCase(a.status, msg)

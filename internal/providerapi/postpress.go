@@ -77,7 +77,7 @@ func (p *Postpress) Solve(ctx context.Context, req SolveRequest) (res Result, er
 	var ans postpressAnswer
 	decoded := decode(a, &ans)
 	if !decoded {
-		return p.t.unreadable(EndpointSolve, a, false), nil
+		return p.t.unreadable(EndpointSolve, a), nil
 	}
 	if success(a.status) {
 		switch {
@@ -88,10 +88,10 @@ func (p *Postpress) Solve(ctx context.Context, req SolveRequest) (res Result, er
 			r.NextCheckpoint = &NextCheckpoint{Type: checkpoint.Type(ans.Checkpoint.Type), Platform: ans.Checkpoint.Platform}
 			return r, nil
 		}
-		return p.t.unreadable(EndpointSolve, a, true), nil
+		return p.t.unreadable(EndpointSolve, a), nil
 	}
 	if ans.Type == "" {
-		return p.t.unreadable(EndpointSolve, a, true), nil
+		return p.t.unreadable(EndpointSolve, a), nil
 	}
 	return p.result(EndpointSolve, a.status, ans.Type, ans, req.AccountID, req.Code), nil
 }
@@ -113,11 +113,11 @@ func (p *Postpress) Resend(ctx context.Context, req ResendRequest) (res Result, 
 	}
 	var ans postpressAnswer
 	if !decode(a, &ans) {
-		return p.t.unreadable(EndpointResend, a, false), nil
+		return p.t.unreadable(EndpointResend, a), nil
 	}
 	if success(a.status) {
 		if ans.Object != "CheckpointResend" || ans.Success == nil {
-			return p.t.unreadable(EndpointResend, a, true), nil
+			return p.t.unreadable(EndpointResend, a), nil
 		}
 		cas := "CheckpointResend success:false"
 		if *ans.Success {
@@ -126,7 +126,7 @@ func (p *Postpress) Resend(ctx context.Context, req ResendRequest) (res Result, 
 		return p.result(EndpointResend, a.status, cas, ans, req.AccountID, ""), nil
 	}
 	if ans.Type == "" {
-		return p.t.unreadable(EndpointResend, a, true), nil
+		return p.t.unreadable(EndpointResend, a), nil
 	}
 	return p.result(EndpointResend, a.status, ans.Type, ans, req.AccountID, ""), nil
 }

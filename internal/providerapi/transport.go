@@ -135,13 +135,15 @@ func (t *transport) failure(ep Endpoint, cas string, status int, detail string) 
 }
 
 // unreadable decides an answer whose body could not be branched on: too
-// large, not JSON, or JSON of an unexpected shape. The status class decides.
-func (t *transport) unreadable(ep Endpoint, a answer, decoded bool) Result {
+// large, not a JSON object, or an object of an unexpected shape (missing
+// fields, or fields of the wrong JSON type). The status class decides.
+func (t *transport) unreadable(ep Endpoint, a answer) Result {
+	trimmed := bytes.TrimSpace(a.body)
 	switch {
 	case a.tooLarge:
 		return t.failure(ep, CaseBodyTooLarge, a.status, fmt.Sprintf("answer larger than %d bytes", MaxResponseBytes))
-	case !decoded:
-		return t.failure(ep, CaseNotJSON, a.status, "answer is not JSON: "+snippet(a.body))
+	case len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed):
+		return t.failure(ep, CaseNotJSON, a.status, "answer is not a JSON object: "+snippet(a.body))
 	default:
 		return t.failure(ep, CaseUnexpectedBody, a.status, "answer has an unexpected shape: "+snippet(a.body))
 	}
