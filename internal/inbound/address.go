@@ -18,11 +18,28 @@ var recipientHeaders = []string{
 	"To", "Cc", "X-Original-To", "Delivered-To", "X-Forwarded-For", "X-Forwarded-To",
 }
 
+// traceHeaders are prepended by each mail system a message passes through.
+var traceHeaders = map[string]bool{"X-Original-To": true, "Delivered-To": true}
+
+func reversed(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[len(vs)-1-i] = v
+	}
+	return out
+}
+
 // headerRecipients lists candidate recipients from mail headers.
 func headerRecipients(h textproto.MIMEHeader) []string {
 	var out []string
 	for _, name := range recipientHeaders {
-		for _, v := range h.Values(name) {
+		vs := h.Values(name)
+		if traceHeaders[name] {
+			// Each hop adds its trace header on top: read them bottom-up
+			// so the first mailbox the mail reached comes first.
+			vs = reversed(vs)
+		}
+		for _, v := range vs {
 			out = appendUnique(out, parseAddresses(v)...)
 		}
 	}
