@@ -126,7 +126,7 @@ func (h *formHandler) handle(ctx context.Context, req events.APIGatewayV2HTTPReq
 func (h *formHandler) get(ctx context.Context, req events.APIGatewayV2HTTPRequest, token string) events.APIGatewayV2HTTPResponse {
 	view, err := h.svc.FormView(ctx, token)
 	if err != nil {
-		return h.serviceError("view", token, err)
+		return h.serviceError("view", err, token)
 	}
 	nonce, ok := formCookieNonce(req)
 	if !ok {
@@ -184,7 +184,7 @@ func (h *formHandler) post(ctx context.Context, req events.APIGatewayV2HTTPReque
 			// spent): show the form again with the reason.
 			view, err := h.svc.FormView(ctx, token)
 			if err != nil {
-				return h.serviceError("view", token, err)
+				return h.serviceError("view", err, token)
 			}
 			page := formPage(view, h.now())
 			page.CSRF = h.csrfField(nonce, token)
@@ -198,7 +198,7 @@ func (h *formHandler) post(ctx context.Context, req events.APIGatewayV2HTTPReque
 
 	res, err := h.svc.FormAct(ctx, token, action, code)
 	if err != nil {
-		return h.serviceError(string(action), token, err)
+		return h.serviceError(string(action), err, token, code)
 	}
 	if res.Outcome == checkpoint.InvalidCode && res.View.WrongCodesLeft <= 0 {
 		// The last allowed wrong code: the link is locked from now on,
@@ -255,8 +255,9 @@ func formPage(v relay.FormView, now time.Time) form.Page {
 }
 
 // serviceError maps the relay's errors to the pages a person sees. Only
-// unexpected errors are logged, scrubbed of the token.
-func (h *formHandler) serviceError(op, token string, err error) events.APIGatewayV2HTTPResponse {
+// unexpected errors are logged, scrubbed of the token and the code: an
+// error is text from deep in the relay, and may have quoted either.
+func (h *formHandler) serviceError(op string, err error, secrets ...string) events.APIGatewayV2HTTPResponse {
 	switch {
 	case errors.Is(err, relay.ErrFormTokenUnknown):
 		return formNotice(form.NoticeNotFound)
@@ -265,7 +266,13 @@ func (h *formHandler) serviceError(op, token string, err error) events.APIGatewa
 	case errors.Is(err, relay.ErrFormLocked):
 		return formNotice(form.NoticeLocked)
 	}
-	h.log.Error("form: relay failed", "op", op, "err", strings.ReplaceAll(err.Error(), token, "[token]"))
+	msg := err.Error()
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	h.log.Error("form: relay failed", "op", op, "err", msg)
 	return formNotice(form.NoticeInternal)
 }
 

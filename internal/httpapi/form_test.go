@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -440,7 +441,12 @@ func TestFormMapsRelayErrors(t *testing.T) {
 			formCheckError(t, "GET", resp, tc.status, tc.want)
 
 			// Through POST: the service fails the action.
-			svc.act = func(relay.FormAction, string) (relay.FormResult, error) { return relay.FormResult{}, tc.err }
+			postErr := tc.err
+			if tc.status == http.StatusInternalServerError {
+				// An error deep in the relay may quote the code as well.
+				postErr = fmt.Errorf("solve with code 314159: %w", tc.err)
+			}
+			svc.act = func(relay.FormAction, string) (relay.FormResult, error) { return relay.FormResult{}, postErr }
 			resp = formDo(t, h, formPostEvent(formTestToken, formFields(relay.FormSubmitCode, "314159", csrf), cookie))
 			formCheckError(t, "POST", resp, tc.status, tc.want)
 			if strings.Contains(resp.Body, "314159") {
