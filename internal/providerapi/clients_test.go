@@ -440,6 +440,19 @@ func TestCodesAndKeysNeverReachAResult(t *testing.T) {
 	}
 }
 
+func TestAFormattedPhoneNumberIsNotEchoedEither(t *testing.T) {
+	body := `{"title":"Bad Request","detail":"(+33)0612345678 is not your number","type":"errors/invalid_parameters","status":400}`
+	f := newFakeAPI(t, 400, "application/problem+json", body)
+	got, err := client(t, checkpoint.APIPostpress, f.URL).Solve(context.Background(),
+		SolveRequest{AccountID: "acc_1", Provider: checkpoint.ProviderLinkedIn, Code: "+33612345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got.Detail, "0612345678") || got.Outcome != rejected {
+		t.Fatalf("got %+v", got)
+	}
+}
+
 func TestPostpressCode(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"+33612345678", "(+33)0612345678"},

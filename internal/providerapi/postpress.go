@@ -75,16 +75,15 @@ func (p *Postpress) Solve(ctx context.Context, req SolveRequest) (res Result, er
 		return res, nil
 	}
 	var ans postpressAnswer
-	decoded := decode(a, &ans)
-	if !decoded {
+	if !decode(a, &ans) {
 		return p.t.unreadable(EndpointSolve, a), nil
 	}
 	if success(a.status) {
 		switch {
 		case ans.Object == "AccountCreated":
-			return p.result(EndpointSolve, a.status, ans.Object, ans, req.AccountID, ""), nil
+			return p.result(EndpointSolve, a.status, ans.Object, ans, req.AccountID), nil
 		case ans.Object == "Checkpoint" && ans.Checkpoint != nil && ans.Checkpoint.Type != "":
-			r := p.result(EndpointSolve, a.status, ans.Object, ans, req.AccountID, "")
+			r := p.result(EndpointSolve, a.status, ans.Object, ans, req.AccountID)
 			r.NextCheckpoint = &NextCheckpoint{Type: checkpoint.Type(ans.Checkpoint.Type), Platform: ans.Checkpoint.Platform}
 			return r, nil
 		}
@@ -93,7 +92,7 @@ func (p *Postpress) Solve(ctx context.Context, req SolveRequest) (res Result, er
 	if ans.Type == "" {
 		return p.t.unreadable(EndpointSolve, a), nil
 	}
-	return p.result(EndpointSolve, a.status, ans.Type, ans, req.AccountID, req.Code), nil
+	return p.result(EndpointSolve, a.status, ans.Type, ans, req.AccountID, req.Code, body.Code), nil
 }
 
 // Resend implements Client. TWITTER is refused before any request: the
@@ -123,17 +122,18 @@ func (p *Postpress) Resend(ctx context.Context, req ResendRequest) (res Result, 
 		if *ans.Success {
 			cas = "CheckpointResend success:true"
 		}
-		return p.result(EndpointResend, a.status, cas, ans, req.AccountID, ""), nil
+		return p.result(EndpointResend, a.status, cas, ans, req.AccountID), nil
 	}
 	if ans.Type == "" {
 		return p.t.unreadable(EndpointResend, a), nil
 	}
-	return p.result(EndpointResend, a.status, ans.Type, ans, req.AccountID, ""), nil
+	return p.result(EndpointResend, a.status, ans.Type, ans, req.AccountID), nil
 }
 
 // result builds the Result of an answer the table can branch on. Errors
-// carry their type; successes carry none.
-func (p *Postpress) result(ep Endpoint, status int, cas string, ans postpressAnswer, accountID, code string) Result {
+// carry their type; successes carry none. The codes sent are removed from
+// the provider's text.
+func (p *Postpress) result(ep Endpoint, status int, cas string, ans postpressAnswer, accountID string, codes ...string) Result {
 	row := Lookup(checkpoint.APIPostpress, ep, status, cas)
 	r := Result{Outcome: row.Outcome, HTTPStatus: status, AccountID: accountID}
 	if ans.AccountID != "" {
@@ -145,7 +145,10 @@ func (p *Postpress) result(ep Endpoint, status int, cas string, ans postpressAns
 		if detail == "" {
 			detail = ans.Title
 		}
-		r.Detail = clip(redact(detail, code))
+		for _, c := range codes {
+			detail = redact(detail, c)
+		}
+		r.Detail = clip(detail)
 	}
 	return r
 }
