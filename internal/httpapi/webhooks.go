@@ -158,7 +158,7 @@ func (h *webhookHandler) confirmSubscription(ctx context.Context, source string,
 // refuse answers a request that was not taken, and logs why (the error
 // texts of package inbound never quote the body or a secret).
 func (h *webhookHandler) refuse(ctx context.Context, source string, err error) events.APIGatewayV2HTTPResponse {
-	d := webhookProblem(err)
+	d := webhookProblemFor(source, err)
 	level := slog.LevelWarn
 	if d.Status >= 500 || errors.Is(err, inbound.ErrNotConfigured) {
 		level = slog.LevelError

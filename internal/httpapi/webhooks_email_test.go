@@ -232,7 +232,10 @@ func TestEmailWebhookRefusesWithoutDelivering(t *testing.T) {
 		{"mailgun forged", "/v1/webhooks/email/mailgun", mgCT, forgedMG, 401, "errors/invalid_signature"},
 		{"sendgrid without token", "/v1/webhooks/email/sendgrid", sgCT, sg, 401, "errors/invalid_signature"},
 		{"sendgrid wrong token", "/v1/webhooks/email/sendgrid?token=guess", sgCT, sg, 401, "errors/invalid_signature"},
-		{"oversize", "/v1/webhooks/email/mailgun", "application/octet-stream", bytes.Repeat([]byte{0xff}, apigw.MaxBodyBytes+1), 413, "errors/content_too_large"},
+		{"oversize", "/v1/webhooks/email/generic", "application/octet-stream", bytes.Repeat([]byte{0xff}, apigw.MaxBodyBytes+1), 413, "errors/content_too_large"},
+		// Mailgun retries everything but 200 and 406 for hours.
+		{"mailgun oversize", "/v1/webhooks/email/mailgun", "application/octet-stream", bytes.Repeat([]byte{0xff}, apigw.MaxBodyBytes+1), 406, "errors/content_too_large"},
+		{"mailgun malformed", "/v1/webhooks/email/mailgun", "application/json", []byte(`{}`), 406, "errors/malformed_request"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 //	SNS message for another topic           403 errors/forbidden
 //	unreadable body                         400 errors/malformed_request
 //	body or stored mail too large           413 errors/content_too_large
+//	(Mailgun: 400 and 413 are answered 406, see webhookProblemFor)
 //	source not configured (no secret)       404 errors/not_found
 //	signing certificate or S3 unreachable   502 errors/upstream_unavailable
 //
@@ -42,4 +43,15 @@ func webhookProblem(err error) problem.Details {
 			"a resource the message points to could not be read; retry later")
 	}
 	return problem.ErrInternal("unexpected error")
+}
+
+// webhookProblemFor adapts webhookProblem to a sender's retry rules.
+// Mailgun retries every answer but 200 and 406 for 8 hours; a body that is
+// malformed or too large never gets better, so it is answered 406 there.
+func webhookProblemFor(source string, err error) problem.Details {
+	d := webhookProblem(err)
+	if source == "mailgun" && (d.Status == http.StatusBadRequest || d.Status == http.StatusRequestEntityTooLarge) {
+		d.Status, d.Title = http.StatusNotAcceptable, http.StatusText(http.StatusNotAcceptable)
+	}
+	return d
 }
