@@ -247,7 +247,12 @@ func proximityBefore(gap string, strict bool) float64 {
 		return 0
 	}
 	if sentenceBreak(gap) {
-		p *= 0.5
+		return p * 0.5
+	}
+	// "Please use this verification code to complete your sign in: 804706":
+	// a sentence that names the code and ends in a colon introduces it.
+	if n <= 60 && strings.HasSuffix(strings.TrimRight(gap, " \n"), ":") {
+		p = max(p, 0.9)
 	}
 	return p
 }
