@@ -1,0 +1,205 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/providerapi"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
+)
+
+// Deliver handles one code that arrived by webhook: de-duplicate, find the
+// checkpoint, claim, solve, record, notify the execution.
+//
+// The message id is recorded first, so a provider's retry of a message
+// whose handling failed half-way is acknowledged and not handled twice:
+// a code is never submitted twice, at the price of a lost code when the
+// relay itself fails (the state machine's resend covers that).
+func (s *Service) Deliver(ctx context.Context, d Delivery) (DeliveryResult, error) {
+	if d.MessageID != "" {
+		first, err := s.d.Store.MarkMessageSeen(ctx, d.Source, d.MessageID, s.now())
+		if err != nil {
+			return DeliveryResult{}, err
+		}
+		if !first {
+			return DeliveryResult{Status: DeliveryDuplicate}, nil
+		}
+	}
+	var pending, ended *store.Checkpoint
+	for _, r := range d.Recipients {
+		cp, err := s.d.Store.NewestForRecipient(ctx, r)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return DeliveryResult{}, err
+		}
+		if cp.Status == checkpoint.StatusPending && cp.FinalOutcome == "" {
+			pending = cp
+			break
+		}
+		if ended == nil {
+			ended = cp
+		}
+	}
+	switch {
+	case pending == nil && ended == nil:
+		s.d.Log.Info("delivery for an unknown recipient", "source", d.Source, "channel", d.Channel, "recipients", len(d.Recipients))
+		return DeliveryResult{Status: DeliveryUnknownRecipient}, nil
+	case pending == nil:
+		s.recordLate(ctx, ended.ID, d.Channel, d.Code != "")
+		return DeliveryResult{Status: DeliveryLate, CheckpointID: ended.ID}, nil
+	case d.Code == "":
+		s.recordEvent(ctx, pending.ID, store.Event{At: s.now(), Kind: store.EventNoCode, Channel: d.Channel, Detail: d.NoCodeReason})
+		return DeliveryResult{Status: DeliveryNoCode, CheckpointID: pending.ID}, nil
+	}
+	return s.submitCode(ctx, pending.ID, d.Channel, d.Code, 0)
+}
+
+func (s *Service) recordEvent(ctx context.Context, id string, e store.Event) {
+	if err := s.d.Store.RecordEvent(ctx, id, e); err != nil {
+		s.d.Log.Warn("record event", "checkpoint_id", id, "kind", e.Kind, "error", err)
+	}
+}
+
+func (s *Service) recordLate(ctx context.Context, id string, ch checkpoint.Channel, hadCode bool) {
+	detail := "checkpoint already settled"
+	if !hadCode {
+		detail += "; no code"
+	}
+	s.recordEvent(ctx, id, store.Event{At: s.now(), Kind: store.EventLateCode, Channel: ch, Detail: detail})
+}
+
+// normaliseCode drops what users and extractors put around a code.
+func normaliseCode(code string) string {
+	return strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\u00a0", "").Replace(strings.TrimSpace(code)))
+}
+
+// submitCode claims the checkpoint for one code (waiting up to BusyWait
+// for another code's solve), solves it, records the outcome and hands it
+// to the execution. formLimit, when positive, is the form's wrong-code
+// bound.
+func (s *Service) submitCode(ctx context.Context, id string, ch checkpoint.Channel, code string, formLimit int) (DeliveryResult, error) {
+	code = normaliseCode(code)
+	fp, err := s.codeFingerprint(ctx, id, code)
+	if err != nil {
+		return DeliveryResult{}, err
+	}
+	owner := randomString(10)
+	ev := store.Event{At: s.now(), Kind: store.EventCodeReceived, Channel: ch}
+	cp, err := s.claim(ctx, id, store.Claim{Owner: owner, CodeFP: fp, MaxFormWrongCodes: formLimit, Event: &ev})
+	switch {
+	case errors.Is(err, store.ErrCodeReused):
+		s.recordEvent(ctx, id, store.Event{At: s.now(), Kind: store.EventCodeReused, Channel: ch})
+		return DeliveryResult{Status: DeliveryCodeReused, CheckpointID: id}, nil
+	case errors.Is(err, store.ErrNotPending):
+		s.recordLate(ctx, id, ch, true)
+		return DeliveryResult{Status: DeliveryLate, CheckpointID: id}, nil
+	case errors.Is(err, store.ErrBusy):
+		s.d.Log.Info("code not solved: another solve held the lease", "checkpoint_id", id, "channel", ch)
+		return DeliveryResult{Status: DeliveryBusy, CheckpointID: id}, nil
+	case errors.Is(err, store.ErrFormLocked):
+		return DeliveryResult{}, ErrFormLocked
+	case err != nil:
+		return DeliveryResult{}, err
+	}
+	res, err := s.solve(ctx, cp, code, ch)
+	if err != nil {
+		_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner)
+		return DeliveryResult{}, err
+	}
+	out, result := s.outcomeOf(cp, res, ch)
+	if res.Outcome == checkpoint.Retry {
+		if out.SealedPendingCode, err = s.d.Sealer.Seal(ctx, []byte(code), store.PendingCodeContext(id)); err != nil {
+			_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner)
+			return DeliveryResult{}, err
+		}
+	}
+	out.Result = resultJSON(result)
+	// The provider has the code now: record and hand off even if the
+	// sender gave up waiting.
+	ctx = context.WithoutCancel(ctx)
+	h, err := s.d.Store.Settle(ctx, id, owner, out)
+	if err != nil {
+		return DeliveryResult{}, fmt.Errorf("relay: record outcome: %w", err)
+	}
+	if err := s.handOff(ctx, id, h, result); err != nil {
+		return DeliveryResult{}, err
+	}
+	s.d.Log.Info("code solved", "checkpoint_id", id, "channel", ch, "outcome", res.Outcome, "error_type", res.ErrorType)
+	return DeliveryResult{Status: DeliverySolved, CheckpointID: id, Outcome: res.Outcome}, nil
+}
+
+// claim takes the solve lease, waiting while another solve holds it.
+func (s *Service) claim(ctx context.Context, id string, c store.Claim) (*store.Checkpoint, error) {
+	// The wait is real time; the lease is in the relay's clock.
+	deadline := time.Now().Add(s.d.BusyWait)
+	for {
+		c.Now = s.d.Now()
+		c.LeaseFor = s.d.LeaseFor
+		cp, err := s.d.Store.ClaimSolve(ctx, id, c)
+		if !errors.Is(err, store.ErrBusy) || !time.Now().Before(deadline) {
+			return cp, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(s.d.BusyPoll):
+		}
+	}
+}
+
+// solve calls the API. A request the client refused before sending
+// (malformed code, unsupported call) is reported as invalid_code for a
+// code and rejected for a poll, so the state machine's bounds apply.
+func (s *Service) solve(ctx context.Context, cp *store.Checkpoint, code string, ch checkpoint.Channel) (providerapi.Result, error) {
+	client, err := s.client(cp.API)
+	if err != nil {
+		return providerapi.Result{}, err
+	}
+	res, err := client.Solve(ctx, providerapi.SolveRequest{AccountID: cp.AccountID, Provider: cp.Provider, Type: cp.Type, Code: code})
+	if err != nil {
+		outcome := checkpoint.InvalidCode
+		if code == "" {
+			outcome = checkpoint.Rejected
+		}
+		s.d.Log.Info("solve refused before sending", "checkpoint_id", cp.ID, "channel", ch, "error", err)
+		return providerapi.Result{Outcome: outcome, ErrorType: "relay/refused", Detail: err.Error()}, nil
+	}
+	return res, nil
+}
+
+// outcomeOf turns an API answer into what the store records and what the
+// execution is told.
+func (s *Service) outcomeOf(cp *store.Checkpoint, res providerapi.Result, ch checkpoint.Channel) (store.Outcome, TaskResult) {
+	out := store.Outcome{Event: store.Event{At: s.now(), Kind: store.EventSolve, Channel: ch, Outcome: res.Outcome, Detail: res.ErrorType}}
+	result := TaskResult{Outcome: res.Outcome, Mode: cp.Mode, Type: cp.Type, Detail: res.Detail, ErrorType: res.ErrorType}
+	switch res.Outcome {
+	case checkpoint.InvalidCode:
+		if ch != checkpoint.ChannelTOTP {
+			out.WrongCodes = 1
+		}
+		if ch == checkpoint.ChannelForm {
+			out.FormWrongCodes = 1
+		}
+	case checkpoint.NextCheckpoint:
+		next := checkpoint.TypeUnknown
+		if res.NextCheckpoint != nil && res.NextCheckpoint.Type != "" {
+			next = res.NextCheckpoint.Type
+		}
+		mode := checkpoint.ModeFor(cp.API, next, cp.SealedTOTPSecret != nil)
+		out.NewType, out.NewMode = next, mode
+		result.Type, result.Mode = next, mode
+		out.Event.Detail = "next: " + string(next)
+	case checkpoint.Connected, checkpoint.Restart, checkpoint.Rejected:
+		out.Final = res.Outcome
+	case checkpoint.Retry:
+		// The execution solves the sealed code again (mode pending_code).
+		result.Mode = cp.Mode
+	}
+	return out, result
+}

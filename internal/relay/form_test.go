@@ -1,0 +1,130 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+)
+
+func formToken(t *testing.T, r Registration) string {
+	t.Helper()
+	i := strings.LastIndex(r.FormURL, "/c/")
+	if i < 0 {
+		t.Fatalf("form url %q", r.FormURL)
+	}
+	return r.FormURL[i+3:]
+}
+
+func TestFormLocksAfterFiveWrongCodes(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	tok := formToken(t, h.register(t, RegisterRequest{}))
+	for i := range FormMaxWrongCodes {
+		res, err := h.svc.FormAct(ctx, tok, FormSubmitCode, fmt.Sprintf("%06d", i))
+		if err != nil {
+			t.Fatalf("code %d: %v", i, err)
+		}
+		if res.Outcome != checkpoint.InvalidCode || res.View.WrongCodesLeft != FormMaxWrongCodes-i-1 {
+			t.Fatalf("code %d: %+v", i, res)
+		}
+		if res.Message == "" || strings.Contains(res.Message, fmt.Sprintf("%06d", i)) {
+			t.Fatalf("message %q: want a sentence without the code", res.Message)
+		}
+	}
+	if _, err := h.svc.FormAct(ctx, tok, FormSubmitCode, "999999"); !errors.Is(err, ErrFormLocked) {
+		t.Fatalf("sixth code: %v, want ErrFormLocked", err)
+	}
+	if v, _ := h.svc.FormView(ctx, tok); v.CanSubmitCode || v.WrongCodesLeft != 0 {
+		t.Fatalf("locked view %+v", v)
+	}
+	if n := len(h.postpress.calls()); n != FormMaxWrongCodes {
+		t.Fatalf("%d solve calls, want %d", n, FormMaxWrongCodes)
+	}
+}
+
+func TestFormTokens(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	tok := formToken(t, h.register(t, RegisterRequest{ExpiresIn: 600}))
+	if _, err := h.svc.FormView(ctx, "nope"); !errors.Is(err, ErrFormTokenUnknown) {
+		t.Fatalf("unknown token: %v", err)
+	}
+	if _, err := h.svc.FormView(ctx, ""); !errors.Is(err, ErrFormTokenUnknown) {
+		t.Fatalf("empty token: %v", err)
+	}
+	v, err := h.svc.FormView(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := FormView{CheckpointID: v.CheckpointID, Provider: checkpoint.ProviderLinkedIn, Type: checkpoint.Type2FA,
+		Status: checkpoint.StatusPending, ExpiresAt: v.ExpiresAt, CanSubmitCode: true, CanResend: true,
+		CanTryAnotherWay: true, CanApprove: false, WrongCodesLeft: FormMaxWrongCodes}
+	if v != want {
+		t.Fatalf("view %+v, want %+v", v, want)
+	}
+	h.clock.Advance(601 * time.Second)
+	if _, err := h.svc.FormView(ctx, tok); !errors.Is(err, ErrFormExpired) {
+		t.Fatalf("expired token: %v", err)
+	}
+	if _, err := h.svc.FormAct(ctx, tok, FormSubmitCode, "123456"); !errors.Is(err, ErrFormExpired) {
+		t.Fatalf("code on an expired form: %v", err)
+	}
+}
+
+func TestFormActions(t *testing.T) {
+	ctx := context.Background()
+	t.Run("resend asks postpress again and records it", func(t *testing.T) {
+		h := newHarness(t)
+		r := h.register(t, RegisterRequest{})
+		res, err := h.svc.FormAct(ctx, formToken(t, r), FormResend, "")
+		if err != nil || res.Outcome != checkpoint.Resent {
+			t.Fatalf("%+v, %v", res, err)
+		}
+		if cp := h.item(t, r.ID); cp.Resends != 1 || !hasEvent(cp, "resend") {
+			t.Fatalf("resend not recorded: %+v", cp)
+		}
+	})
+	t.Run("try another way submits TRY_ANOTHER_WAY and tells the execution", func(t *testing.T) {
+		h := newHarness(t)
+		h.postpress.answers[TryAnotherWayCode] = nextEmail
+		r := h.register(t, RegisterRequest{})
+		_ = h.svc.AwaitCode(ctx, AwaitCodeInput{CheckpointID: r.ID, TaskToken: "tok"})
+		res, err := h.svc.FormAct(ctx, formToken(t, r), FormTryAnotherWay, "")
+		if err != nil || res.Outcome != checkpoint.NextCheckpoint {
+			t.Fatalf("%+v, %v", res, err)
+		}
+		if calls := h.postpress.calls(); len(calls) != 1 || calls[0] != TryAnotherWayCode {
+			t.Fatalf("provider saw %v", calls)
+		}
+		if sent := h.wf.sent("tok"); len(sent) != 1 || sent[0].Outcome != checkpoint.NextCheckpoint {
+			t.Fatalf("execution told %+v", sent)
+		}
+	})
+	t.Run("approved polls once; pending is not sent to the execution", func(t *testing.T) {
+		h := newHarness(t)
+		r := h.register(t, RegisterRequest{API: checkpoint.APIEdges, Type: checkpoint.TypeInAppValidation})
+		res, err := h.svc.FormAct(ctx, formToken(t, r), FormApproved, "")
+		if err != nil || res.Outcome != checkpoint.Pending {
+			t.Fatalf("%+v, %v", res, err)
+		}
+		if calls := h.edges.calls(); len(calls) != 1 || calls[0] != "" {
+			t.Fatalf("provider saw %v, want one poll", calls)
+		}
+		if cp := h.item(t, r.ID); cp.Undelivered != "" || cp.Polls != 1 {
+			t.Fatalf("pending poll parked %q, polls %d", cp.Undelivered, cp.Polls)
+		}
+	})
+	t.Run("actions the API lacks are not offered", func(t *testing.T) {
+		h := newHarness(t)
+		r := h.register(t, RegisterRequest{API: checkpoint.APIEdges, Type: checkpoint.TypeOTP})
+		res, err := h.svc.FormAct(ctx, formToken(t, r), FormResend, "")
+		if err != nil || res.Outcome != "" || res.View.CanResend || res.View.CanTryAnotherWay || !res.View.CanApprove {
+			t.Fatalf("%+v, %v", res, err)
+		}
+	})
+}

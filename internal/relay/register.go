@@ -1,0 +1,336 @@
+package relay
+
+import (
+	"context"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/problem"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
+)
+
+// RegisterRequest is the body of POST /v1/checkpoints.
+type RegisterRequest struct {
+	API         checkpoint.API      `json:"api"`
+	AccountID   string              `json:"account_id"`
+	Provider    checkpoint.Provider `json:"provider"`
+	Type        checkpoint.Type     `json:"type"`
+	Phone       string              `json:"phone,omitempty"`
+	Email       string              `json:"email,omitempty"`
+	TOTPSecret  string              `json:"totp_secret,omitempty"`
+	CallbackURL string              `json:"callback_url,omitempty"`
+	// ExpiresIn is the checkpoint's lifetime in seconds (DefaultExpiresIn
+	// when zero).
+	ExpiresIn int `json:"expires_in,omitempty"`
+	// IdempotencyKey comes from the Idempotency-Key header.
+	IdempotencyKey string `json:"-"`
+}
+
+// Registration is the answer to a registration.
+type Registration struct {
+	ID        string            `json:"id"`
+	Status    checkpoint.Status `json:"status"`
+	FormURL   string            `json:"form_url"`
+	ExpiresAt time.Time         `json:"expires_at"`
+	// Replayed is true when an earlier registration with the same
+	// Idempotency-Key was answered again.
+	Replayed bool `json:"-"`
+}
+
+// Registration bounds and the state machine's timing.
+const (
+	DefaultExpiresIn = 15 * 60
+	MinExpiresIn     = 60
+	MaxExpiresIn     = 60 * 60
+	// CodeWaitSeconds is one wait for a code before a resend.
+	CodeWaitSeconds = 300
+	// PollIntervalSeconds x MaxPolls is the in-app approval window (~5 min).
+	PollIntervalSeconds = 8
+	MaxPolls            = 37
+	// FormMaxWrongCodes bounds the wrong codes typed in the form.
+	FormMaxWrongCodes = 5
+	// maxIdempotencyKey bounds the header's length.
+	maxIdempotencyKey = 255
+)
+
+// ValidationError lists what is wrong with a request; httpapi answers it
+// as 400 errors/invalid_parameters with the field list.
+type ValidationError struct {
+	Fields []problem.FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Detail
+	}
+	return "invalid request: " + strings.Join(parts, "; ")
+}
+
+func (e *ValidationError) add(field, detail string) {
+	e.Fields = append(e.Fields, problem.FieldError{Field: field, Detail: detail})
+}
+
+// ErrIdempotencyConflict: an Idempotency-Key was reused for another
+// registration.
+var ErrIdempotencyConflict = errors.New("idempotency key already used for a different registration")
+
+// normalised is a validated request.
+type normalised struct {
+	RegisterRequest
+}
+
+// validate checks and normalises a request: phone to E.164, email to lower
+// case, TOTP secret to unpadded upper-case base32.
+func (s *Service) validate(req RegisterRequest) (normalised, error) {
+	v := &ValidationError{}
+	n := normalised{RegisterRequest: req}
+	if !req.API.Valid() {
+		v.add("api", "must be one of postpress, linkup, edges")
+	} else if _, err := s.client(req.API); err != nil {
+		v.add("api", "not configured on this relay")
+	}
+	n.AccountID = strings.TrimSpace(req.AccountID)
+	if n.AccountID == "" || len(n.AccountID) > 256 {
+		v.add("account_id", "required, at most 256 characters")
+	}
+	if !req.Provider.Valid() {
+		v.add("provider", "must be one of LINKEDIN, INSTAGRAM, TWITTER, MESSENGER")
+	}
+	if !req.Type.Valid() {
+		v.add("type", "unknown checkpoint type")
+	}
+	if req.Phone != "" {
+		p, err := phonenumbers.Parse(req.Phone, "")
+		if err != nil || !strings.HasPrefix(strings.TrimSpace(req.Phone), "+") || !phonenumbers.IsValidNumber(p) {
+			v.add("phone", "must be a valid phone number in E.164 form, e.g. +33612345678")
+		} else {
+			n.Phone = phonenumbers.Format(p, phonenumbers.E164)
+		}
+	}
+	if req.Email != "" {
+		a, err := mail.ParseAddress(req.Email)
+		if err != nil || a.Address != strings.TrimSpace(req.Email) || len(a.Address) > 254 {
+			v.add("email", "must be a bare email address")
+		} else {
+			n.Email = strings.ToLower(a.Address)
+		}
+	}
+	if req.TOTPSecret != "" {
+		secret := strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "=", "").Replace(req.TOTPSecret))
+		b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+		if err != nil || len(b) < 10 {
+			v.add("totp_secret", "must be a base32 authenticator secret of at least 80 bits")
+		} else {
+			n.TOTPSecret = secret
+		}
+	}
+	if req.CallbackURL != "" {
+		if err := checkCallbackURL(req.CallbackURL); err != nil {
+			v.add("callback_url", err.Error())
+		}
+	}
+	if n.ExpiresIn == 0 {
+		n.ExpiresIn = DefaultExpiresIn
+	}
+	if n.ExpiresIn < MinExpiresIn || n.ExpiresIn > MaxExpiresIn {
+		v.add("expires_in", fmt.Sprintf("must be between %d and %d seconds", MinExpiresIn, MaxExpiresIn))
+	}
+	if len(req.IdempotencyKey) > maxIdempotencyKey {
+		v.add("Idempotency-Key", fmt.Sprintf("at most %d characters", maxIdempotencyKey))
+	}
+	if len(v.Fields) > 0 {
+		return n, v
+	}
+	return n, nil
+}
+
+// checkCallbackURL allows https anywhere, and http only to loopback (local
+// demos): a callback carries the account's fate and a signature, neither
+// of which should cross a network in clear.
+func checkCallbackURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return errors.New("must be an absolute URL without credentials")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+		return errors.New("must be https (http is allowed only to loopback)")
+	}
+	return errors.New("must be https")
+}
+
+// Register registers a pending checkpoint and starts its execution.
+//
+// Idempotency: with an Idempotency-Key, the checkpoint id is derived from a
+// keyed fingerprint of (api, account_id, key), so a retried registration
+// finds the checkpoint the first attempt created, answers the same id and
+// form link (Replayed), and re-runs only the idempotent steps a crash may
+// have left undone (pointers, supersede, StartExecution by name). Without
+// the key each call registers a new checkpoint, which supersedes the
+// previous pending one of the account.
+func (s *Service) Register(ctx context.Context, req RegisterRequest) (Registration, error) {
+	n, err := s.validate(req)
+	if err != nil {
+		return Registration{}, err
+	}
+	now := s.now()
+	cp := &store.Checkpoint{
+		API: n.API, AccountID: n.AccountID, Provider: n.Provider, Type: n.Type,
+		Mode:  checkpoint.ModeFor(n.API, n.Type, n.TOTPSecret != ""),
+		Phone: n.Phone, Email: n.Email, CallbackURL: n.CallbackURL,
+		Status: checkpoint.StatusPending, CreatedAt: now, ExpiresAt: now.Add(time.Duration(n.ExpiresIn) * time.Second),
+	}
+	cp.ID = "cp_" + randomString(16)
+	if n.IdempotencyKey != "" {
+		fp, err := s.d.Sealer.Fingerprint(ctx, "idempotency:"+string(n.API)+":"+n.AccountID+":"+n.IdempotencyKey)
+		if err != nil {
+			return Registration{}, err
+		}
+		raw, _ := hex.DecodeString(fp)
+		cp.ID = "cp_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:16]))
+		cp.IdempotencyFP = fp
+	}
+	token := randomString(20) // 160 bits
+	if cp.FormTokenFP, err = s.formFingerprint(ctx, token); err != nil {
+		return Registration{}, err
+	}
+	if cp.SealedFormToken, err = s.d.Sealer.Seal(ctx, []byte(token), store.FormTokenContext(cp.ID)); err != nil {
+		return Registration{}, err
+	}
+	if n.TOTPSecret != "" {
+		if cp.SealedTOTPSecret, err = s.d.Sealer.Seal(ctx, []byte(n.TOTPSecret), store.TOTPContext(cp.ID)); err != nil {
+			return Registration{}, err
+		}
+	}
+
+	replayed := false
+	err = s.d.Store.Create(ctx, cp)
+	if errors.Is(err, store.ErrExists) && cp.IdempotencyFP != "" {
+		if cp, token, err = s.replay(ctx, cp); err != nil {
+			return Registration{}, err
+		}
+		replayed = true
+	} else if err != nil {
+		return Registration{}, fmt.Errorf("relay: create checkpoint: %w", err)
+	}
+
+	if cp.Status == checkpoint.StatusPending {
+		if err := s.supersedePrevious(ctx, cp); err != nil {
+			return Registration{}, err
+		}
+		if cp.ExecutionARN == "" {
+			if err := s.startExecution(ctx, cp); err != nil {
+				return Registration{}, err
+			}
+		}
+	}
+	s.d.Log.Info("checkpoint registered", "checkpoint_id", cp.ID, "api", cp.API, "type", cp.Type, "mode", cp.Mode, "replayed", replayed)
+	return Registration{
+		ID: cp.ID, Status: cp.Status, FormURL: s.d.PublicURL + "/c/" + token, ExpiresAt: cp.ExpiresAt, Replayed: replayed,
+	}, nil
+}
+
+// replay loads the checkpoint an earlier attempt created under the same
+// Idempotency-Key, checks it is the same registration, and recovers its
+// form token.
+func (s *Service) replay(ctx context.Context, attempt *store.Checkpoint) (*store.Checkpoint, string, error) {
+	cp, err := s.d.Store.Get(ctx, attempt.ID)
+	if err != nil {
+		return nil, "", fmt.Errorf("relay: load replayed checkpoint: %w", err)
+	}
+	if cp.IdempotencyFP != attempt.IdempotencyFP || cp.Provider != attempt.Provider || cp.Type != attempt.Type ||
+		cp.Phone != attempt.Phone || cp.Email != attempt.Email || cp.CallbackURL != attempt.CallbackURL {
+		return nil, "", ErrIdempotencyConflict
+	}
+	token, err := s.d.Sealer.Open(ctx, cp.SealedFormToken, store.FormTokenContext(cp.ID))
+	if err != nil {
+		return nil, "", fmt.Errorf("relay: open form token: %w", err)
+	}
+	if err := s.d.Store.PutPointers(ctx, cp); err != nil {
+		return nil, "", err
+	}
+	return cp, string(token), nil
+}
+
+// supersedePrevious ends the account's previous pending checkpoint, if
+// any, and stops its execution: the app registered a new login attempt,
+// so the old one's codes must not be submitted any more.
+func (s *Service) supersedePrevious(ctx context.Context, cp *store.Checkpoint) error {
+	prev, err := s.d.Store.SwapAccountPointer(ctx, cp.API, cp.AccountID, cp.ID, cp.ExpiresAt)
+	if err != nil || prev == "" {
+		return err
+	}
+	old, err := s.d.Store.MarkFinal(ctx, prev, checkpoint.StatusSuperseded, "superseded by "+cp.ID, s.now())
+	if errors.Is(err, store.ErrNotPending) || errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("relay: supersede %s: %w", prev, err)
+	}
+	s.d.Log.Info("checkpoint superseded", "checkpoint_id", prev, "by", cp.ID)
+	if old.ExecutionARN != "" {
+		if err := s.d.Workflow.Stop(ctx, old.ExecutionARN, ErrorSuperseded, "superseded by "+cp.ID); err != nil {
+			// The old execution's next task finds its checkpoint ended
+			// and fails with Relay.CheckpointEnded: not worth failing the
+			// new registration for.
+			s.d.Log.Warn("stop superseded execution", "checkpoint_id", prev, "error", err)
+		}
+	}
+	return nil
+}
+
+// ExecutionInputFor is the state machine input of a checkpoint.
+func ExecutionInputFor(cp *store.Checkpoint) ExecutionInput {
+	wait := CodeWaitSeconds
+	if life := int(cp.ExpiresAt.Sub(cp.CreatedAt).Seconds()); life < wait {
+		wait = life
+	}
+	return ExecutionInput{
+		CheckpointID: cp.ID, API: cp.API, Type: cp.Type, Mode: cp.Mode,
+		CanResend:       cp.API.CanResend(cp.Provider),
+		CodeWaitSeconds: wait, PollIntervalSeconds: PollIntervalSeconds, MaxPolls: MaxPolls,
+	}
+}
+
+func (s *Service) startExecution(ctx context.Context, cp *store.Checkpoint) error {
+	arn, err := s.d.Workflow.Start(ctx, cp.ID, ExecutionInputFor(cp))
+	if err != nil {
+		return fmt.Errorf("relay: start execution: %w", err)
+	}
+	cp.ExecutionARN = arn
+	return s.d.Store.SetExecution(ctx, cp.ID, arn, s.now())
+}
+
+// ValidID reports whether id has the shape of a checkpoint id, so a
+// malformed one is answered 404 without a table read.
+func ValidID(id string) bool {
+	if len(id) != 3+26 || !strings.HasPrefix(id, "cp_") {
+		return false
+	}
+	for _, r := range id[3:] {
+		if !(r >= 'a' && r <= 'z') && !(r >= '2' && r <= '7') {
+			return false
+		}
+	}
+	return true
+}

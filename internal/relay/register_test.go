@@ -1,0 +1,159 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
+)
+
+func TestRegisterValidation(t *testing.T) {
+	h := newHarness(t)
+	ok := RegisterRequest{API: "postpress", AccountID: "acc", Provider: "LINKEDIN", Type: "2FA"}
+	for _, tc := range []struct {
+		name   string
+		edit   func(*RegisterRequest)
+		fields []string // invalid fields, none for a valid request
+	}{
+		{"minimal request is valid", func(*RegisterRequest) {}, nil},
+		{"everything set is valid", func(r *RegisterRequest) {
+			r.Phone, r.Email, r.TOTPSecret = "+33 6 12 34 56 78", "User@Example.com", "jbsw y3dp ehpk 3pxp"
+			r.CallbackURL, r.ExpiresIn = "https://app.example/cb", 600
+		}, nil},
+		{"http callback to loopback is allowed", func(r *RegisterRequest) { r.CallbackURL = "http://127.0.0.1:8080/cb" }, nil},
+		{"unknown api", func(r *RegisterRequest) { r.API = "unipile" }, []string{"api"}},
+		{"api without a configured client", func(r *RegisterRequest) { r.API = "linkup" }, []string{"api"}},
+		{"missing account", func(r *RegisterRequest) { r.AccountID = " " }, []string{"account_id"}},
+		{"unknown provider", func(r *RegisterRequest) { r.Provider = "FACEBOOK" }, []string{"provider"}},
+		{"unknown type", func(r *RegisterRequest) { r.Type = "PIN" }, []string{"type"}},
+		{"phone without country code", func(r *RegisterRequest) { r.Phone = "0612345678" }, []string{"phone"}},
+		{"impossible phone", func(r *RegisterRequest) { r.Phone = "+331234" }, []string{"phone"}},
+		{"email with a display name", func(r *RegisterRequest) { r.Email = "Bob <bob@example.com>" }, []string{"email"}},
+		{"email without domain", func(r *RegisterRequest) { r.Email = "bob" }, []string{"email"}},
+		{"totp secret not base32", func(r *RegisterRequest) { r.TOTPSecret = "not-base32-189!" }, []string{"totp_secret"}},
+		{"totp secret too short", func(r *RegisterRequest) { r.TOTPSecret = "JBSWY3DP" }, []string{"totp_secret"}},
+		{"http callback elsewhere", func(r *RegisterRequest) { r.CallbackURL = "http://app.example/cb" }, []string{"callback_url"}},
+		{"callback with credentials", func(r *RegisterRequest) { r.CallbackURL = "https://u:p@app.example/cb" }, []string{"callback_url"}},
+		{"relative callback", func(r *RegisterRequest) { r.CallbackURL = "/cb" }, []string{"callback_url"}},
+		{"expiry too short", func(r *RegisterRequest) { r.ExpiresIn = 30 }, []string{"expires_in"}},
+		{"expiry too long", func(r *RegisterRequest) { r.ExpiresIn = 7200 }, []string{"expires_in"}},
+		{"several problems at once", func(r *RegisterRequest) { r.API, r.Type = "x", "y" }, []string{"api", "type"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := ok
+			tc.edit(&req)
+			_, err := h.svc.Register(context.Background(), req)
+			var v *ValidationError
+			if tc.fields == nil {
+				if err != nil {
+					t.Fatalf("valid request refused: %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &v) {
+				t.Fatalf("got %v, want a ValidationError", err)
+			}
+			var got []string
+			for _, f := range v.Fields {
+				got = append(got, f.Field)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.fields, ",") {
+				t.Fatalf("invalid fields %v, want %v", got, tc.fields)
+			}
+		})
+	}
+}
+
+func TestRegisterStoresSecretsSealedAndStartsTheExecution(t *testing.T) {
+	h := newHarness(t)
+	r := h.register(t, RegisterRequest{Phone: "+33612345678", Email: "User@Example.com", TOTPSecret: "JBSWY3DPEHPK3PXP"})
+	if !ValidID(r.ID) || r.Status != checkpoint.StatusPending {
+		t.Fatalf("registration %+v", r)
+	}
+	token, found := strings.CutPrefix(r.FormURL, "https://relay.example/c/")
+	if !found || len(token) < 26 {
+		t.Fatalf("form url %q: want the public URL and a token of at least 128 bits", r.FormURL)
+	}
+	cp := h.item(t, r.ID)
+	if cp.Phone != "+33612345678" || cp.Email != "user@example.com" || cp.Mode != checkpoint.ModeTOTP {
+		t.Fatalf("item %+v", cp)
+	}
+	if bytes.Contains(cp.SealedTOTPSecret, []byte("JBSWY3DPEHPK3PXP")) || bytes.Contains(cp.SealedFormToken, []byte(token)) ||
+		cp.FormTokenFP == token {
+		t.Fatal("a secret is stored in clear")
+	}
+	if secret, err := h.sealer.Open(context.Background(), cp.SealedTOTPSecret, store.TOTPContext(r.ID)); err != nil || string(secret) != "JBSWY3DPEHPK3PXP" {
+		t.Fatalf("sealed TOTP secret opens to %q, %v", secret, err)
+	}
+	in, ok := h.wf.started[r.ID].(ExecutionInput)
+	if !ok {
+		t.Fatalf("no execution named %s: %v", r.ID, h.wf.started)
+	}
+	if in.Mode != checkpoint.ModeTOTP || !in.CanResend || in.CodeWaitSeconds != CodeWaitSeconds || in.MaxPolls != MaxPolls {
+		t.Fatalf("execution input %+v", in)
+	}
+	if cp.ExecutionARN == "" {
+		t.Fatal("execution ARN not recorded")
+	}
+	if v, err := h.svc.FormView(context.Background(), token); err != nil || v.CheckpointID != r.ID {
+		t.Fatalf("form token does not find the checkpoint: %+v, %v", v, err)
+	}
+}
+
+func TestRegisterWithIdempotencyKeyReplays(t *testing.T) {
+	h := newHarness(t)
+	req := RegisterRequest{API: "postpress", AccountID: "acc_1", Provider: "LINKEDIN", Type: "2FA",
+		Phone: "+33612345678", IdempotencyKey: "login-42"}
+	first := h.register(t, req)
+	second := h.register(t, req)
+	if !second.Replayed || first.Replayed {
+		t.Fatalf("replayed flags %v %v", first.Replayed, second.Replayed)
+	}
+	if first.ID != second.ID || first.FormURL != second.FormURL {
+		t.Fatalf("replay answered %+v, first %+v", second, first)
+	}
+	if len(h.wf.started) != 1 {
+		t.Fatalf("%d executions, want 1", len(h.wf.started))
+	}
+	if h.item(t, first.ID).Status != checkpoint.StatusPending {
+		t.Fatal("a replay superseded its own checkpoint")
+	}
+	req.Phone = "+33698765432"
+	if _, err := h.svc.Register(context.Background(), req); !errors.Is(err, ErrIdempotencyConflict) {
+		t.Fatalf("same key, other request: %v, want ErrIdempotencyConflict", err)
+	}
+	other := h.register(t, RegisterRequest{Phone: "+33612345678", IdempotencyKey: "login-43"})
+	if other.ID == first.ID {
+		t.Fatal("two keys gave one id")
+	}
+}
+
+func TestRegisterSupersedesThePreviousPendingCheckpoint(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	old := h.register(t, RegisterRequest{Phone: "+33612345678"})
+	if err := h.svc.AwaitCode(ctx, AwaitCodeInput{CheckpointID: old.ID, TaskToken: "tok-old"}); err != nil {
+		t.Fatal(err)
+	}
+	other := h.register(t, RegisterRequest{AccountID: "acc_other", Phone: "+33612345679"})
+	cur := h.register(t, RegisterRequest{Phone: "+33612345678"})
+
+	if got := h.item(t, old.ID); got.Status != checkpoint.StatusSuperseded || got.TaskToken != "" {
+		t.Fatalf("old checkpoint %s token %q, want superseded without token", got.Status, got.TaskToken)
+	}
+	if h.item(t, other.ID).Status != checkpoint.StatusPending {
+		t.Fatal("another account's checkpoint was superseded")
+	}
+	if len(h.wf.stopped) != 1 || !strings.HasSuffix(h.wf.stopped[0], ":"+old.ID) {
+		t.Fatalf("stopped %v, want the old execution", h.wf.stopped)
+	}
+	// A code for the phone now goes to the new checkpoint.
+	res, err := h.svc.Deliver(ctx, Delivery{Channel: checkpoint.ChannelSMS, Source: "twilio", MessageID: "m1", Recipients: []string{"+33612345678"}, Code: "111111"})
+	if err != nil || res.CheckpointID != cur.ID {
+		t.Fatalf("delivery went to %+v, %v; want %s", res, err, cur.ID)
+	}
+}

@@ -1,0 +1,234 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/providerapi"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
+)
+
+// AwaitCode is the await-code task: it stores the task token so a code
+// handler can resume the execution, or, when an outcome was recorded while
+// nothing waited, resumes the execution with it at once.
+func (s *Service) AwaitCode(ctx context.Context, in AwaitCodeInput) error {
+	if in.CheckpointID == "" || in.TaskToken == "" {
+		return fmt.Errorf("relay: await-code needs checkpoint_id and task_token")
+	}
+	parked, err := s.d.Store.StoreTaskToken(ctx, in.CheckpointID, in.TaskToken)
+	if errors.Is(err, store.ErrNotPending) || errors.Is(err, store.ErrNotFound) {
+		return s.d.Workflow.Fail(ctx, in.TaskToken, ErrorCheckpointEnded, "the checkpoint has ended")
+	}
+	if err != nil {
+		return err
+	}
+	if parked == "" {
+		return nil
+	}
+	var result TaskResult
+	if err := json.Unmarshal([]byte(parked), &result); err != nil {
+		return fmt.Errorf("relay: decode parked outcome: %w", err)
+	}
+	return s.d.Workflow.Succeed(ctx, in.TaskToken, result)
+}
+
+// Solve is the solve task. Before calling the API it returns an outcome a
+// code handler recorded while the execution was not waiting for one (a code
+// typed during a poll, or after a TOTP attempt).
+//
+// A transient provider answer is the error Relay.ProviderRetry, returned
+// unwrapped so the Lambda runtime reports that name.
+func (s *Service) Solve(ctx context.Context, in SolveInput) (TaskResult, error) {
+	if parked, err := s.d.Store.TakeUndelivered(ctx, in.CheckpointID); err != nil {
+		return TaskResult{}, err
+	} else if parked != "" {
+		var result TaskResult
+		if err := json.Unmarshal([]byte(parked), &result); err != nil {
+			return TaskResult{}, fmt.Errorf("relay: decode parked outcome: %w", err)
+		}
+		return result, nil
+	}
+	switch in.Mode {
+	case SolveTOTP:
+		return s.solveTOTP(ctx, in.CheckpointID)
+	case SolvePoll:
+		return s.solveTask(ctx, in.CheckpointID, "", "", checkpoint.ChannelPoll)
+	case SolvePendingCode:
+		return s.solvePending(ctx, in.CheckpointID)
+	}
+	return TaskResult{}, fmt.Errorf("relay: unknown solve mode %q", in.Mode)
+}
+
+// TOTPPeriod is the authenticator time step.
+const TOTPPeriod = 30
+
+// solveTOTP submits the authenticator code of the current time step, or of
+// the step after the last one used: a rejected code is retried in the next
+// step, never with the same code.
+func (s *Service) solveTOTP(ctx context.Context, id string) (TaskResult, error) {
+	cp, err := s.d.Store.Get(ctx, id)
+	if err != nil {
+		return TaskResult{}, err
+	}
+	if cp.SealedTOTPSecret == nil {
+		return TaskResult{}, fmt.Errorf("relay: checkpoint %s has no TOTP secret", id)
+	}
+	secret, err := s.d.Sealer.Open(ctx, cp.SealedTOTPSecret, store.TOTPContext(id))
+	if err != nil {
+		return TaskResult{}, fmt.Errorf("relay: open TOTP secret: %w", err)
+	}
+	step := s.now().Unix() / TOTPPeriod
+	if step <= cp.TOTPStep {
+		step = cp.TOTPStep + 1
+	}
+	code, err := TOTPCode(string(secret), step)
+	if err != nil {
+		return TaskResult{}, err
+	}
+	fp, err := s.codeFingerprint(ctx, id, code)
+	if err != nil {
+		return TaskResult{}, err
+	}
+	return s.solveTaskStep(ctx, id, code, fp, checkpoint.ChannelTOTP, step)
+}
+
+// TOTPCode is the 6-digit SHA-1 code of a base32 secret at a time step, as
+// authenticator apps compute it (RFC 6238).
+func TOTPCode(secret string, step int64) (string, error) {
+	return totp.GenerateCodeCustom(secret, time.Unix(step*TOTPPeriod, 0).UTC(), totp.ValidateOpts{
+		Period: TOTPPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
+	})
+}
+
+// solvePending submits again a code whose first solve hit a transient
+// error. The sealed code stays on the item until an answer other than
+// retry comes back.
+func (s *Service) solvePending(ctx context.Context, id string) (TaskResult, error) {
+	cp, err := s.d.Store.Get(ctx, id)
+	if err != nil {
+		return TaskResult{}, err
+	}
+	if cp.SealedPendingCode == nil {
+		// Already settled by an earlier attempt whose answer was lost, or
+		// by a later code: nothing to submit, let the execution wait.
+		return TaskResult{Outcome: checkpoint.InvalidCode, Mode: cp.Mode, Type: cp.Type, Detail: "no pending code"}, nil
+	}
+	code, err := s.d.Sealer.Open(ctx, cp.SealedPendingCode, store.PendingCodeContext(id))
+	if err != nil {
+		return TaskResult{}, fmt.Errorf("relay: open pending code: %w", err)
+	}
+	// The channel the code first came by is not kept; the history has it.
+	return s.solveTask(ctx, id, string(code), "", "")
+}
+
+func (s *Service) solveTask(ctx context.Context, id, code, fp string, ch checkpoint.Channel) (TaskResult, error) {
+	return s.solveTaskStep(ctx, id, code, fp, ch, 0)
+}
+
+// solveTaskStep is the solve task's claim, call and record. Its result
+// is the task's output, so nothing is handed off.
+func (s *Service) solveTaskStep(ctx context.Context, id, code, fp string, ch checkpoint.Channel, step int64) (TaskResult, error) {
+	owner := randomString(10)
+	cp, err := s.claim(ctx, id, store.Claim{Owner: owner, CodeFP: fp})
+	switch {
+	case errors.Is(err, store.ErrBusy):
+		// A code handler is solving right now; its outcome is parked for
+		// the next poll (or sent to the next await-code).
+		if ch == checkpoint.ChannelPoll {
+			return s.pendingResult(ctx, id)
+		}
+		return TaskResult{}, TaskError(ErrorProviderRetry, "another solve is in progress")
+	case errors.Is(err, store.ErrNotPending):
+		if cp != nil && cp.Status == checkpoint.StatusPending && cp.FinalOutcome != "" {
+			return TaskResult{Outcome: cp.FinalOutcome, Mode: cp.Mode, Type: cp.Type}, nil
+		}
+		return TaskResult{}, TaskError(ErrorCheckpointEnded, "the checkpoint has ended")
+	case err != nil:
+		return TaskResult{}, err
+	}
+	res, err := s.solve(ctx, cp, code, ch)
+	if err != nil {
+		_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner)
+		return TaskResult{}, err
+	}
+	out, result := s.outcomeOf(cp, res, ch)
+	out.TOTPStep = step
+	switch {
+	case ch == checkpoint.ChannelPoll:
+		out.Polls = 1
+		out.Event.Kind = store.EventPoll
+		if res.Outcome == checkpoint.Pending && cp.Polls > 0 {
+			out.Event = store.Event{} // only the first pending poll goes in the history
+		}
+	case code != "" && fp == "" && res.Outcome != checkpoint.Retry:
+		out.ClearPendingCode = true
+	}
+	if _, err := s.d.Store.Settle(context.WithoutCancel(ctx), id, owner, out); err != nil {
+		return TaskResult{}, fmt.Errorf("relay: record outcome: %w", err)
+	}
+	if res.Outcome == checkpoint.Retry {
+		return TaskResult{}, TaskError(ErrorProviderRetry, "provider answered a transient error: "+res.ErrorType)
+	}
+	return result, nil
+}
+
+func (s *Service) pendingResult(ctx context.Context, id string) (TaskResult, error) {
+	cp, err := s.d.Store.Get(ctx, id)
+	if err != nil {
+		return TaskResult{}, err
+	}
+	return TaskResult{Outcome: checkpoint.Pending, Mode: cp.Mode, Type: cp.Type, Detail: "a code is being solved"}, nil
+}
+
+// Resend is the resend task. If a code settled the checkpoint while the
+// wait timed out, it answers that outcome instead of resending.
+func (s *Service) Resend(ctx context.Context, in ResendInput) (TaskResult, error) {
+	cp, err := s.d.Store.Get(ctx, in.CheckpointID)
+	if err != nil {
+		return TaskResult{}, err
+	}
+	if cp.Status != checkpoint.StatusPending {
+		return TaskResult{}, TaskError(ErrorCheckpointEnded, "the checkpoint has ended")
+	}
+	if cp.FinalOutcome != "" {
+		if _, err := s.d.Store.TakeUndelivered(ctx, cp.ID); err != nil {
+			return TaskResult{}, err
+		}
+		return TaskResult{Outcome: cp.FinalOutcome, Mode: cp.Mode, Type: cp.Type}, nil
+	}
+	res, err := s.resend(ctx, cp, checkpoint.Channel(""))
+	if err != nil {
+		return TaskResult{}, err
+	}
+	if res.Outcome == checkpoint.Retry {
+		return TaskResult{}, TaskError(ErrorProviderRetry, "provider answered a transient error: "+res.ErrorType)
+	}
+	return TaskResult{Outcome: res.Outcome, Mode: cp.Mode, Type: cp.Type, Detail: res.Detail, ErrorType: res.ErrorType}, nil
+}
+
+// resend asks the API for the notification again and records it.
+func (s *Service) resend(ctx context.Context, cp *store.Checkpoint, ch checkpoint.Channel) (providerapi.Result, error) {
+	client, err := s.client(cp.API)
+	if err != nil {
+		return providerapi.Result{}, err
+	}
+	res, err := client.Resend(ctx, providerapi.ResendRequest{AccountID: cp.AccountID, Provider: cp.Provider})
+	if err != nil {
+		res = providerapi.Result{Outcome: checkpoint.Rejected, ErrorType: "relay/refused", Detail: err.Error()}
+	}
+	out := store.Outcome{Event: store.Event{At: s.now(), Kind: store.EventResend, Channel: ch, Outcome: res.Outcome, Detail: res.ErrorType}}
+	if res.Outcome == checkpoint.Resent {
+		out.Resends = 1
+	}
+	if _, err := s.d.Store.Settle(context.WithoutCancel(ctx), cp.ID, "", out); err != nil {
+		return providerapi.Result{}, fmt.Errorf("relay: record resend: %w", err)
+	}
+	return res, nil
+}
