@@ -178,7 +178,9 @@ func TestFinishSendsAVerifiableCallbackOnce(t *testing.T) {
 	}
 	for name, tamper := range map[string]func() error{
 		"other secret": func() error { return VerifyCallback([]byte("x"), ts, sig, body, h.clock.Now(), time.Minute) },
-		"other body":   func() error { return VerifyCallback([]byte("callback-secret"), ts, sig, append(body, ' '), h.clock.Now(), time.Minute) },
+		"other body": func() error {
+			return VerifyCallback([]byte("callback-secret"), ts, sig, append(body, ' '), h.clock.Now(), time.Minute)
+		},
 		"replayed later": func() error {
 			return VerifyCallback([]byte("callback-secret"), ts, sig, body, h.clock.Now().Add(time.Hour), time.Minute)
 		},
