@@ -18,6 +18,7 @@ func (s *Simulator) routes() {
 	mux.HandleFunc("POST /v1/identities/{uid}/integrations/linkedin/checkpoint", s.edgesSolve)
 	mux.HandleFunc("POST /_sim/accounts", s.controlSet)
 	mux.HandleFunc("GET /_sim/accounts", s.controlList)
+	mux.HandleFunc("DELETE /_sim/accounts", s.controlReset)
 	mux.HandleFunc("GET /_sim/accounts/{api}/{id}", s.controlGet)
 	mux.HandleFunc("POST /_sim/accounts/{api}/{id}/approve", s.controlApprove)
 	s.mux = mux
@@ -333,4 +334,9 @@ func (s *Simulator) controlApprove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, "application/json", st)
+}
+
+func (s *Simulator) controlReset(w http.ResponseWriter, _ *http.Request) {
+	s.Reset()
+	w.WriteHeader(http.StatusNoContent)
 }

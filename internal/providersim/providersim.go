@@ -209,6 +209,13 @@ func (s *Simulator) SetAccount(a Account) error {
 	return nil
 }
 
+// Reset forgets every account, programmed or not.
+func (s *Simulator) Reset() {
+	s.mu.Lock()
+	s.accounts = map[string]*account{}
+	s.mu.Unlock()
+}
+
 // Approve marks an in-app validation approved: the next poll connects.
 func (s *Simulator) Approve(api checkpoint.API, accountID string) (Stats, error) {
 	if !api.Valid() || accountID == "" {

@@ -364,6 +364,15 @@ func TestControlAPI(t *testing.T) {
 	if len(sim.AllStats()) != 1 {
 		t.Fatalf("AllStats %+v", sim.AllStats())
 	}
+	req, _ := http.NewRequest(http.MethodDelete, base+"/_sim/accounts", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || len(sim.AllStats()) != 0 {
+		t.Fatalf("reset: %d, %d accounts left", resp.StatusCode, len(sim.AllStats()))
+	}
 }
 
 // TestCodesAreNeverKeptInClear: nothing the simulator exposes holds the
