@@ -268,3 +268,16 @@ func TestSMSWebhookSourceWithoutSecretIsDisabled(t *testing.T) {
 		t.Error("built a handler without a Deliverer")
 	}
 }
+
+// The generic endpoints take the scheme the relay signs its callbacks
+// with: a body signed by relay.SignCallback is accepted as is.
+func TestSMSWebhookGenericAcceptsTheCallbackScheme(t *testing.T) {
+	f := newWhSMS(t, "")
+	body := []byte(`{"id":"fwd-cb","to":"+447700900123","text":"` + whSMSText + `"}`)
+	sig := relay.SignCallback([]byte(whSMSSecret), whNow.Unix(), body)
+	resp := whCall(t, f.h, whEvent(t, "/v1/webhooks/sms/generic", "application/json", body, map[string]string{
+		relay.HeaderTimestamp: strconv.FormatInt(whNow.Unix(), 10), relay.HeaderSignature: sig}))
+	if resp.StatusCode != 200 || len(f.d.calls) != 1 {
+		t.Fatalf("answer %d %s", resp.StatusCode, resp.Body)
+	}
+}
