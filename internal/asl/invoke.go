@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -48,11 +49,7 @@ func ErrorName(err error) string {
 	case interface{ ErrorType() string }:
 		return e.ErrorType()
 	}
-	t := reflect.TypeOf(err)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Name()
+	return typeName(err)
 }
 
 // errorMessage is the errorMessage field of the Lambda error response.
@@ -100,15 +97,34 @@ func (f *Functions) Register(nameOrARN string, h Handler) {
 }
 
 // Invoke runs the named function. An unknown function is the error
-// Lambda.ResourceNotFoundException, as in AWS.
-func (f *Functions) Invoke(ctx context.Context, functionARN string, payload []byte) ([]byte, error) {
+// Lambda.ResourceNotFoundException, as in AWS. A handler that panics fails
+// its invocation, as in Lambda, instead of the whole process: the error is
+// named after the panic value's type, as aws-lambda-go does.
+func (f *Functions) Invoke(ctx context.Context, functionARN string, payload []byte) (out []byte, err error) {
 	f.mu.RLock()
 	h, ok := f.handlers[functionName(functionARN)]
 	f.mu.RUnlock()
 	if !ok {
 		return nil, &LambdaError{Type: errNameLambdaResourceMissing, Message: "Function not found: " + functionARN}
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, &LambdaError{Type: typeName(p), Message: fmt.Sprint(p)}
+		}
+	}()
 	return h(ctx, payload)
+}
+
+// typeName is the name of a value's type without the pointer.
+func typeName(v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return "nil"
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
 }
 
 // functionName reduces "arn:aws:lambda:region:account:function:name[:qualifier]",

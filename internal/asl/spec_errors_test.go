@@ -231,3 +231,12 @@ func TestUnknownFunction(t *testing.T) {
 func messagesError(typ string) error {
 	return messages.InvokeResponse_Error{Type: typ, Message: "m"}
 }
+
+func TestPanickingFunctionFailsItsTask(t *testing.T) {
+	fns := NewFunctions()
+	fns.Register("F", func(context.Context, []byte) ([]byte, error) { panic("boom") })
+	df := def("T", `"T": {"Type": "Task", "Resource": "`+fnARN+`", "End": true}`)
+	d := runMachine(t, fns, df, `{}`)
+	assertFailed(t, d, "string")
+	assertJSON(t, d.Cause, `{"errorMessage": "boom", "errorType": "string"}`)
+}

@@ -1,0 +1,56 @@
+// Package asl is a local interpreter of the Amazon States Language
+// (https://states-language.net), the runner of the relay's local stack: it
+// runs statemachine/*.asl.json with no AWS account, and answers the Step
+// Functions calls the Lambda functions make (served over HTTP by sfnlocal).
+//
+// Parse validates a definition and refuses, naming it, anything the runner
+// does not implement, so that a definition never half-runs locally:
+//
+//	asl: state "M": Map states are not supported by the local runner
+//
+// Supported (JSONPath query language):
+//   - states: Task, Pass, Wait, Choice, Succeed, Fail, Parallel;
+//   - Task resources: a Lambda function ARN (the output is the function's),
+//     arn:aws:states:::lambda:invoke (the result is the Invoke response,
+//     the output under "Payload") and its .waitForTaskToken form, which
+//     passes $$.Task.Token and waits for SendTaskSuccess/Failure;
+//     TimeoutSeconds(Path), HeartbeatSeconds(Path) (default: no timeout,
+//     as in AWS; the specification's 60 s default is not applied);
+//   - Wait: Seconds, SecondsPath, Timestamp, TimestampPath;
+//   - Choice: every comparison operator and its ...Path form, StringMatches,
+//     IsNull, IsPresent, IsNumeric, IsString, IsBoolean, IsTimestamp, And,
+//     Or, Not, Default, States.NoChoiceMatched;
+//   - Fail: Error, Cause, ErrorPath, CausePath (paths or intrinsics);
+//   - InputPath, Parameters (".$" fields, "$$." Context Object paths,
+//     nested objects and arrays), ResultSelector, ResultPath (null too),
+//     OutputPath; Reference Paths with the specification's escapes; other
+//     Paths through ojg's JSONPath, their matches gathered into an array;
+//   - every intrinsic function of Appendix B (States.Format, StringToJson,
+//     JsonToString, Array, ArrayPartition, ArrayContains, ArrayRange,
+//     ArrayGetItem, ArrayLength, ArrayUnique, Base64Encode, Base64Decode,
+//     Hash, JsonMerge, MathRandom, MathAdd, StringSplit, UUID);
+//   - Retry (ErrorEquals, IntervalSeconds, MaxAttempts including 0,
+//     BackoffRate, MaxDelaySeconds, JitterStrategy FULL and NONE) and Catch
+//     (ErrorEquals, Next, ResultPath) with the Error Output {Error, Cause};
+//     States.ALL (not States.Runtime), States.TaskFailed (not timeouts),
+//     States.Timeout (also heartbeat timeouts), States.HeartbeatTimeout;
+//   - the machine's TimeoutSeconds (status TIMED_OUT);
+//   - the Context Object: Execution.Id/Name/Input/StartTime/RoleArn,
+//     State.Name/EnteredTime/RetryCount, StateMachine.Id/Name, Task.Token.
+//
+// Refused by name: Map states, QueryLanguage JSONata (and its Arguments,
+// Output, Condition), variables (Assign), Credentials, any Task resource
+// other than the Lambda ones above (activities, .sync, other services),
+// lambda:invoke with InvocationType other than RequestResponse or unknown
+// parameters, JitterStrategy values other than FULL and NONE.
+//
+// A Lambda function's error becomes the state's error the way Step
+// Functions reports it for Go functions (see ErrorName): the Go type name,
+// an ErrorType() method, or a messages.InvokeResponse_Error's Type; the
+// Cause is the {"errorMessage", "errorType"} document.
+//
+// The Runner runs each execution in its own goroutine. Its TimeScale
+// multiplies every duration the definition asks for (Wait, TimeoutSeconds,
+// HeartbeatSeconds, retry intervals). It counts state transitions the way
+// Step Functions bills them: one per state entered and one per retry.
+package asl
