@@ -81,44 +81,36 @@ func findCandidates(t string, out []candidate) []candidate {
 	return out
 }
 
-// group is one all-digit word of a numeric run.
-type group struct{ start, end int }
+// group is one all-digit word of a numeric run and the separator before it.
+type group struct {
+	start, end int
+	sep        byte
+}
+
+// maxGroups bounds a numeric run; longer runs are tables of figures.
+const maxGroups = 12
 
 // numericRun reads the run of digit groups starting at t[i] (groups joined by
-// one separator character) and appends the candidate it forms, if any. It
-// returns the offset after the run.
+// one separator character: space, dash, dot, comma, colon or slash) and
+// appends the candidates it holds. It returns the offset after the run.
 func numericRun(t string, i int, out []candidate) ([]candidate, int) {
-	var groups [12]group
+	var groups [maxGroups]group
 	n := 0
-	seps := [2]byte{}
-	mixed := false
+	var sep byte
 	k := i
 	for {
 		e := k
 		for e < len(t) && isDigit(t[e]) {
 			e++
 		}
-		if isLetter(byteAt(t, e)) {
-			// "123abc": not a numeric word after all; the caller's word scan
-			// would have seen letters, so this only happens after a separator.
-			if n == 0 {
-				return out, e
-			}
-			break
-		}
 		if n < len(groups) {
-			groups[n] = group{k, e}
+			groups[n] = group{k, e, sep}
 		}
 		n++
-		sep := byteAt(t, e)
-		if !strings.ContainsRune(" -.,:/", rune(sep)) || sep == 0 || !isDigit(byteAt(t, e+1)) || !digitWordAt(t, e+1) {
+		sep = byteAt(t, e)
+		if sep == 0 || strings.IndexByte(" -.,:/", sep) < 0 || !digitWordAt(t, e+1) {
 			k = e
 			break
-		}
-		if n == 1 {
-			seps[0] = sep
-		} else if sep != seps[0] {
-			mixed = true
 		}
 		k = e + 1
 	}
@@ -126,42 +118,72 @@ func numericRun(t string, i int, out []candidate) ([]candidate, int) {
 	if n > len(groups) {
 		return out, end
 	}
-	start := groups[0].start
-	if !numericBoundsOK(t, start, end) || insideLink(t, start, end) {
-		return out, end
-	}
+	gs := groups[:n]
 	if n == 1 {
-		if l := end - start; l >= minCodeLen && l <= maxCodeLen {
-			c := candidate{code: t[start:end], start: start, end: end, shape: shapeDigits}
-			withPrefix(t, &c)
-			out = append(out, c)
+		return appendDigits(t, gs[0].start, gs[0].end, out), end
+	}
+	if code, sh, ok := joinGroups(t, gs); ok && numericBoundsOK(t, gs[0].start, end) && !insideLink(t, gs[0].start, end) {
+		return append(out, candidate{code: code, start: gs[0].start, end: end, shape: sh}), end
+	}
+	if phoneLike(t, gs) {
+		return out, end
+	}
+	// Split at spaces: "8812093 657-992", "Ref: 99-1203 839464" hold
+	// separate numbers side by side.
+	for a := 0; a < n; {
+		b := a + 1
+		for b < n && gs[b].sep != ' ' {
+			b++
 		}
-		return out, end
+		sub := gs[a:b]
+		switch {
+		case len(sub) == 1:
+			out = appendDigits(t, sub[0].start, sub[0].end, out)
+		case sameSep(sub, '-'):
+			s, e := sub[0].start, sub[len(sub)-1].end
+			if code, sh, ok := joinGroups(t, sub); ok && numericBoundsOK(t, s, e) && !insideLink(t, s, e) {
+				out = append(out, candidate{code: code, start: s, end: e, shape: sh})
+			}
+		}
+		a = b
 	}
-	sep := seps[0]
-	if mixed || (sep != ' ' && sep != '-') {
-		// dates, times, decimals, amounts, IP addresses, versions
-		return out, end
+	return out, end
+}
+
+// appendDigits appends t[s:e], a number standing alone, if it can be a code.
+func appendDigits(t string, s, e int, out []candidate) []candidate {
+	if l := e - s; l < minCodeLen || l > maxCodeLen || !numericBoundsOK(t, s, e) || insideLink(t, s, e) {
+		return out
 	}
-	if code, sh, ok := joinGroups(t, groups[:n]); ok {
-		return append(out, candidate{code: code, start: start, end: end, shape: sh}), end
+	c := candidate{code: t[s:e], start: s, end: e, shape: shapeDigits}
+	withPrefix(t, &c)
+	return append(out, c)
+}
+
+// sameSep reports whether every group after the first follows sep.
+func sameSep(gs []group, sep byte) bool {
+	for _, g := range gs[1:] {
+		if g.sep != sep {
+			return false
+		}
 	}
-	// Not a grouped code. A long code followed by an unrelated number
-	// ("804706 5 min") still stands; runs of short groups are phone numbers.
+	return true
+}
+
+// phoneLike reports whether a run of groups that is no grouped code reads as
+// a phone number: it follows '+' or '(', or it is made of short groups only
+// ("555 1234", "06 12 34 56 78"), or it is a long number starting with 0
+// ("07700 900123"). Dates and times of short groups fall here too.
+func phoneLike(t string, gs []group) bool {
+	if b := byteAt(t, gs[0].start-1); b == '+' || b == '(' {
+		return true
+	}
 	total, longest := 0, 0
-	for _, g := range groups[:n] {
+	for _, g := range gs {
 		total += g.end - g.start
 		longest = max(longest, g.end-g.start)
 	}
-	if total > maxCodeLen+1 || longest < 5 || sep != ' ' {
-		return out, end
-	}
-	for _, g := range groups[:n] {
-		if l := g.end - g.start; l >= minCodeLen && l <= maxCodeLen {
-			out = append(out, candidate{code: t[g.start:g.end], start: g.start, end: g.end, shape: shapeDigits})
-		}
-	}
-	return out, end
+	return longest <= 4 || total >= 9 && total <= 13 && t[gs[0].start] == '0'
 }
 
 // digitWordAt reports whether an all-digit word starts at t[i].
@@ -177,6 +199,9 @@ func digitWordAt(t string, i int) bool {
 // two to four digits ("123 456", "1234-5678", "12 34 56") and single digits
 // one by one ("8 0 4 7 0 6").
 func joinGroups(t string, gs []group) (string, shape, bool) {
+	if s := gs[1].sep; (s != ' ' && s != '-') || !sameSep(gs, s) {
+		return "", 0, false // dates, times, decimals, amounts, versions
+	}
 	size := gs[0].end - gs[0].start
 	total := 0
 	for _, g := range gs {

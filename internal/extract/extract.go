@@ -133,12 +133,16 @@ func serviceNear(t string, c *candidate) float64 {
 	return 0
 }
 
-// footerStart returns where a mail footer starts in t, or -1.
+// footerStart returns where a mail footer starts in t, or -1. Footers close
+// a message: a marker in its first half ("© 2025 Example. Your code...")
+// does not start one.
 func footerStart(t string) int {
 	at := -1
+	half := len(t) / 2
 	for _, f := range footerWords {
-		if i := strings.Index(t, f); i >= 0 && (at < 0 || i < at) {
-			at = i
+		i := strings.Index(t[half:], f)
+		if i >= 0 && (at < 0 || half+i < at) {
+			at = half + i
 		}
 	}
 	return at

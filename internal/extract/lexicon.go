@@ -110,7 +110,7 @@ var currencyWords = []keyword{
 	{text: "₪"}, {text: "₫"}, {text: "฿"}, {text: "₦"}, {text: "₱"}, {text: "₴"}, {text: "₸"}, {text: "元"},
 	{text: "円"}, {text: "원"}, {text: "руб"}, {text: "грн"}, {text: "zł"}, {text: "kč"},
 	{text: "usd", whole: true}, {text: "eur", whole: true}, {text: "gbp", whole: true}, {text: "inr", whole: true},
-	{text: "rs", whole: true}, {text: "brl", whole: true}, {text: "mxn", whole: true}, {text: "cad", whole: true},
+	{text: "rs", whole: true}, {text: "rs."}, {text: "r$"}, {text: "brl", whole: true}, {text: "mxn", whole: true}, {text: "cad", whole: true},
 	{text: "aud", whole: true}, {text: "chf", whole: true}, {text: "jpy", whole: true}, {text: "cny", whole: true},
 	{text: "rmb", whole: true}, {text: "rub", whole: true}, {text: "try", whole: true}, {text: "tl", whole: true},
 	{text: "pln", whole: true}, {text: "sek", whole: true}, {text: "nok", whole: true}, {text: "dkk", whole: true},

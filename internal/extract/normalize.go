@@ -55,6 +55,11 @@ func normalize(s string) string {
 			b.WriteByte('.')
 		case r == 0x066C: // Arabic thousands separator
 			b.WriteByte(',')
+		case r == 0xFF0C || r == 0xFF0E || r == 0x3001 || r == 0x3002:
+			// CJK punctuation: a full-width comma or full stop right after a
+			// code ("验证码：123456，5分钟内有效") separates, it is no decimal.
+			b.WriteRune(r)
+			b.WriteByte(' ')
 		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII forms
 			writeASCII(&b, byte(r-0xFEE0))
 		case unicode.Is(unicode.Cf, r) || r == 0x034F:

@@ -128,8 +128,8 @@ func penalties(t string, c *candidate, cands []candidate, ms []match, shield int
 		if !before && !after {
 			continue
 		}
-		if before && (m.start < shield || between(cands, m.end, c.start, c.code)) {
-			continue // the word belongs to a nearer number
+		if before && m.start < shield || hasDigitOrLink(gapText(t, m, c)) {
+			continue // the word belongs to a nearer number, or to another sentence
 		}
 		var gap int
 		if before {
@@ -150,7 +150,8 @@ func penalties(t string, c *candidate, cands []candidate, ms []match, shield int
 				p = 0.8
 			}
 		case kindCurrency:
-			if gap <= 2 {
+			// "$1234", "USD 1234", "1234 EUR", "1234€"
+			if g := strings.Trim(gapText(t, m, c), " :"); g == "" {
 				p = 0.9
 			}
 		case kindMoney:
@@ -193,6 +194,25 @@ func penalties(t string, c *candidate, cands []candidate, ms []match, shield int
 		sum += p
 	}
 	return sum
+}
+
+// hasDigitOrLink reports whether gap holds another number, a link or the
+// end of a sentence: a word before it then says nothing of what follows.
+func hasDigitOrLink(gap string) bool {
+	for i := 0; i < len(gap); i++ {
+		if isDigit(gap[i]) || gap[i] == '/' {
+			return true
+		}
+	}
+	return sentenceBreak(gap)
+}
+
+// gapText is the text between a match and a candidate, in either order.
+func gapText(t string, m *match, c *candidate) string {
+	if m.end <= c.start {
+		return t[m.end:c.start]
+	}
+	return t[c.end:m.start]
 }
 
 // between reports whether a candidate with another code lies in t[from:to].
