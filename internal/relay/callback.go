@@ -104,6 +104,11 @@ func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, err
 			return FinishOutput{Status: cp.Status, Callback: "delivered"}, nil
 		}
 	}
+	if len(s.d.CallbackSecret) == 0 {
+		// Never send an unsigned callback: the app could not tell it from
+		// a forgery.
+		return FinishOutput{}, TaskError(ErrorCallbackFailed, "no callback signing secret configured")
+	}
 	reason := cp.Reason
 	if reason == "" {
 		reason = in.Reason

@@ -61,6 +61,9 @@ func New(client API, stateMachineARN string) *SFN {
 
 // Start implements Workflow.
 func (s *SFN) Start(ctx context.Context, name string, input any) (string, error) {
+	if s.StateMachineARN == "" {
+		return "", errors.New("workflow: no state machine ARN configured (STATE_MACHINE_ARN)")
+	}
 	b, err := json.Marshal(input)
 	if err != nil {
 		return "", fmt.Errorf("encode execution input: %w", err)
