@@ -12,12 +12,12 @@ func TestDebugOne(t *testing.T) {
 	}
 	n := normalize(s)
 	cands := findCandidates(n, nil)
-	var buf []match
+	ms := matchAround(n, cands, nil)
+	for _, m := range ms {
+		t.Logf("   kw %q kind %d at %d", m.kw.text, m.kw.kind, m.start)
+	}
 	for i := range cands {
-		buf = scoreContext(n, &cands[i], cands, footerStart(n), buf)
-		for _, m := range buf {
-			t.Logf("   kw %q kind %d", m.kw.text, m.kw.kind)
-		}
+		scoreContext(n, &cands[i], cands, footerStart(n), ms)
 		t.Logf("cand %q shape %d score %.2f %s", cands[i].code, cands[i].shape, cands[i].score, cands[i].reason)
 	}
 	t.Logf("%+v", SMS(s))

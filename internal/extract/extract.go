@@ -70,9 +70,9 @@ func analyse(text, hint string) Result {
 	}
 	footerAt := footerStart(t)
 	var matchBuf [32]match
-	buf := matchBuf[:0]
+	matches := matchAround(t, cands, matchBuf[:0])
 	for i := range cands {
-		buf = scoreContext(t, &cands[i], cands, footerAt, buf)
+		scoreContext(t, &cands[i], cands, footerAt, matches)
 		cands[i].score += serviceNear(t, &cands[i])
 	}
 	return decide(cands, service)

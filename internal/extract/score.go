@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -51,10 +52,12 @@ func isYear(code string) bool {
 // scoreContext scores c against the keywords around it. cands are all the
 // candidates of the text: a keyword that another number sits closer to is
 // that number's.
-func scoreContext(t string, c *candidate, cands []candidate, footerAt int, buf []match) []match {
+func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all []match) {
 	from := max(0, c.start-windowBefore)
 	to := min(len(t), c.end+windowAfter)
-	buf = matchKeywords(t, from, to, buf[:0])
+	lo := sort.Search(len(all), func(i int) bool { return all[i].start >= from })
+	hi := sort.Search(len(all), func(i int) bool { return all[i].start >= to })
+	buf := all[lo:hi]
 
 	// The nearest code word before the candidate shields it from penalty
 	// words further back: "order confirmation code: 123456".
@@ -87,7 +90,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, buf [
 	s := baseScore(c)
 	if c.shape == shapeAlnum && best < 0.8 {
 		c.score = 0 // letters and digits are a code only when named so
-		return buf
+		return
 	}
 	if c.shape != shapeOrigin {
 		s += keywordGain * best
@@ -110,7 +113,29 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, buf [
 	default:
 		c.reason = "form"
 	}
-	return buf
+}
+
+// matchAround matches the lexicon once over the windows around all
+// candidates, merged, so that text shared by neighbouring windows is read
+// once. The matches come out ordered by start.
+func matchAround(t string, cands []candidate, out []match) []match {
+	var spanBuf [16][2]int
+	spans := spanBuf[:0]
+	for i := range cands {
+		spans = append(spans, [2]int{max(0, cands[i].start-windowBefore), min(len(t), cands[i].end+windowAfter)})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	for i := 0; i < len(spans); {
+		from, to := spans[i][0], spans[i][1]
+		j := i + 1
+		for j < len(spans) && spans[j][0] <= to {
+			to = max(to, spans[j][1])
+			j++
+		}
+		out = matchKeywords(t, from, to, out)
+		i = j
+	}
+	return out
 }
 
 // penalties sums what the words around c say against it.
