@@ -74,9 +74,11 @@ func (s *Service) recordLate(ctx context.Context, id string, ch checkpoint.Chann
 	s.recordEvent(ctx, id, store.Event{At: s.now(), Kind: store.EventLateCode, Channel: ch, Detail: detail})
 }
 
-// normaliseCode drops what users and extractors put around a code.
+// normaliseCode drops the separators users and extractors put inside a
+// code ("123 456", "123-456"). Letters keep their case: the provider
+// decides whether case matters in an alphanumeric code.
 func normaliseCode(code string) string {
-	return strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\u00a0", "").Replace(strings.TrimSpace(code)))
+	return strings.NewReplacer(" ", "", "-", "", "\u00a0", "", "\t", "").Replace(strings.TrimSpace(code))
 }
 
 // submitCode claims the checkpoint for one code (waiting up to BusyWait

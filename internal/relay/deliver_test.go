@@ -308,3 +308,14 @@ func TestWithoutAMessageIDAReusedCodeIsStillRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestCodesLoseTheirSeparatorsButKeepTheirCase(t *testing.T) {
+	h := newHarness(t)
+	h.register(t, RegisterRequest{Phone: "+33612345678"})
+	if _, err := h.svc.Deliver(context.Background(), sms("m1", " ab-C1 23 ")); err != nil {
+		t.Fatal(err)
+	}
+	if calls := h.postpress.calls(); len(calls) != 1 || calls[0] != "abC123" {
+		t.Fatalf("provider saw %q, want abC123", calls)
+	}
+}

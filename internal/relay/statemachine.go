@@ -116,8 +116,12 @@ func (s *Service) solvePending(ctx context.Context, id string) (TaskResult, erro
 		return TaskResult{}, err
 	}
 	if cp.SealedPendingCode == nil {
-		// Already settled by an earlier attempt whose answer was lost, or
-		// by a later code: nothing to submit, let the execution wait.
+		// Already settled by an earlier attempt whose answer was lost:
+		// answer the end if there is one, else let the execution wait for
+		// another code.
+		if cp.FinalOutcome != "" {
+			return TaskResult{Outcome: cp.FinalOutcome, Mode: cp.Mode, Type: cp.Type}, nil
+		}
 		return TaskResult{Outcome: checkpoint.InvalidCode, Mode: cp.Mode, Type: cp.Type, Detail: "no pending code"}, nil
 	}
 	code, err := s.d.Sealer.Open(ctx, cp.SealedPendingCode, store.PendingCodeContext(id))
