@@ -65,6 +65,8 @@ type state struct {
 	failErrorPath, failCausePath tnode
 
 	branches []*StateMachine
+
+	mapSpec *mapSpec
 }
 
 // Parse validates a definition and refuses, by name, anything the local
@@ -151,7 +153,8 @@ func parseMachine(v any, names map[string]bool, top bool) (*StateMachine, error)
 func fieldsErr(where string, extra []string) error {
 	for _, f := range extra {
 		switch f {
-		case "Assign", "Arguments", "Output", "Credentials", "ItemProcessor", "ItemSelector", "ItemReader", "ResultWriter", "ItemBatcher", "ToleratedFailureCount", "ToleratedFailurePercentage", "ItemsPath", "Iterator", "MaxConcurrency":
+		case "Assign", "Arguments", "Output", "Credentials", "Items", "ItemReader", "ResultWriter", "ItemBatcher", "Label",
+			"ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath":
 			return unsupported("%s: field %q is", where, f)
 		}
 	}

@@ -6,10 +6,12 @@
 // Parse validates a definition and refuses, naming it, anything the runner
 // does not implement, so that a definition never half-runs locally:
 //
-//	asl: state "M": Map states are not supported by the local runner
+//	asl: state "M": Map ProcessorConfig Mode "DISTRIBUTED" is not supported by the local runner
 //
 // Supported (JSONPath query language):
-//   - states: Task, Pass, Wait, Choice, Succeed, Fail, Parallel;
+//   - states: Task, Pass, Wait, Choice, Succeed, Fail, Parallel, and Map in
+//     INLINE mode (ItemsPath, ItemSelector or Parameters with
+//     $$.Map.Item.Index/Value, ItemProcessor or Iterator, MaxConcurrency(Path));
 //   - Task resources: a Lambda function ARN (the output is the function's),
 //     arn:aws:states:::lambda:invoke (the result is the Invoke response,
 //     the output under "Payload") and its .waitForTaskToken form, which
@@ -38,7 +40,8 @@
 //   - the Context Object: Execution.Id/Name/Input/StartTime/RoleArn,
 //     State.Name/EnteredTime/RetryCount, StateMachine.Id/Name, Task.Token.
 //
-// Refused by name: Map states, QueryLanguage JSONata (and its Arguments,
+// Refused by name: distributed Map (Mode DISTRIBUTED, ItemReader,
+// ItemBatcher, ResultWriter, ToleratedFailure*, Label), QueryLanguage JSONata (and its Arguments,
 // Output, Condition), variables (Assign), Credentials, any Task resource
 // other than the Lambda ones above (activities, .sync, other services),
 // lambda:invoke with InvocationType other than RequestResponse or unknown

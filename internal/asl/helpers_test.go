@@ -23,7 +23,8 @@ func newTestRunner(t *testing.T, fns *Functions) *Runner {
 	}
 	r := New(Options{Invoker: fns, TimeScale: testScale})
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Executions still waiting for a callback are aborted at once.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 		defer cancel()
 		_ = r.Shutdown(ctx)
 	})

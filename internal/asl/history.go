@@ -31,6 +31,8 @@ type EventDetails struct {
 	TimeoutInSeconds   *int64  `json:"timeoutInSeconds,omitempty"`
 	HeartbeatInSeconds *int64  `json:"heartbeatInSeconds,omitempty"`
 	RoleArn            string  `json:"roleArn,omitempty"`
+	Length             *int64  `json:"length,omitempty"` // MapStateStarted
+	Index              *int64  `json:"index,omitempty"`  // MapIteration*
 }
 
 // DetailsField is the name of the member that holds an event's details in

@@ -14,8 +14,12 @@ func TestParseRefusesByName(t *testing.T) {
 	tests := []struct {
 		name, def, want string
 	}{
-		{"Map state", def("M", `"M": {"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}`),
-			`state "M": Map states are not supported by the local runner`},
+		{"distributed Map", def("M", `"M": {"Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+		    "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}`),
+			`state "M": Map ProcessorConfig Mode "DISTRIBUTED" is not supported by the local runner`},
+		{"Map ItemReader", def("M", `"M": {"Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject"},
+		    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}`),
+			`state "M": Map state: field "ItemReader" is not supported by the local runner`},
 		{"JSONata at the top", `{"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`,
 			`QueryLanguage "JSONata" is not supported`},
 		{"JSONata on a state", def("P", `"P": {"Type": "Pass", "QueryLanguage": "JSONata", "End": true}`),

@@ -138,8 +138,14 @@ func TestSpecRetryAllButTimeout(t *testing.T) {
 				}
 				return rec.handle(ctx, p)
 			})
+			// A timeout of 1 ms (scaled) for the blocked function; 100 s
+			// for the others, which must not time out on a loaded machine.
+			timeout := "1000000"
+			if tt.timeout {
+				timeout = "10"
+			}
 			df := def("X", `"X": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:X",
-			  "TimeoutSeconds": 10, "End": true,
+			  "TimeoutSeconds": `+timeout+`, "End": true,
 			  "Retry": [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 0}, {"ErrorEquals": ["States.ALL"]}]}`)
 			d := runMachine(t, fns, df, `{}`)
 			if tt.wantErr == "" {

@@ -19,11 +19,9 @@ func parseState(name string, v any, names map[string]bool) (*state, error) {
 	}
 	s := &state{name: name, typ: typ}
 	switch typ {
-	case "Task", "Pass", "Wait", "Parallel":
+	case "Task", "Pass", "Wait", "Parallel", "Map":
 		err = s.readTransition(f)
 	case "Choice", "Succeed", "Fail":
-	case "Map":
-		return nil, unsupported("Map states are")
 	default:
 		return nil, fmt.Errorf("unknown state type %q", typ)
 	}
@@ -48,6 +46,8 @@ func parseState(name string, v any, names map[string]bool) (*state, error) {
 		err = s.readFail(f)
 	case "Parallel":
 		err = s.readParallel(f, names)
+	case "Map":
+		err = s.readMap(f, names)
 	}
 	if err != nil {
 		return nil, err
@@ -83,7 +83,7 @@ func (s *state) readInputOutput(f *fields) error {
 	if s.outputPath, s.outputNull, err = f.nullablePath("OutputPath", false); err != nil {
 		return err
 	}
-	if s.typ == "Task" || s.typ == "Pass" || s.typ == "Parallel" {
+	if s.typ == "Task" || s.typ == "Pass" || s.typ == "Parallel" || s.typ == "Map" {
 		if s.resultPath, s.resultNull, err = f.nullablePath("ResultPath", true); err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func (s *state) readInputOutput(f *fields) error {
 			}
 		}
 	}
-	if s.typ == "Task" || s.typ == "Parallel" {
+	if s.typ == "Task" || s.typ == "Parallel" || s.typ == "Map" {
 		if v, ok := f.raw("ResultSelector"); ok {
 			if s.resultSelector, err = compileTemplate(v); err != nil {
 				return fmt.Errorf("in ResultSelector: %w", err)

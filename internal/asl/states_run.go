@@ -29,7 +29,7 @@ func (e *execution) runState(ctx context.Context, s *state, raw any) (any, strin
 		}
 	case "Fail":
 		return nil, "", e.runFail(s, raw, entered)
-	case "Task", "Parallel":
+	case "Task", "Parallel", "Map":
 		out, next, err = e.runWithRetry(ctx, s, raw, entered)
 	}
 	if err != nil {
@@ -201,7 +201,7 @@ func (e *execution) runFail(s *state, raw any, entered time.Time) error {
 	return se
 }
 
-// runWithRetry runs a Task or Parallel state: one attempt, then the Retry
+// runWithRetry runs a Task, Parallel or Map state: one attempt, then the Retry
 // policy, then the Catch fallbacks.
 func (e *execution) runWithRetry(ctx context.Context, s *state, raw any, entered time.Time) (any, string, error) {
 	attempts := make([]int64, len(s.retry))
@@ -210,10 +210,13 @@ func (e *execution) runWithRetry(ctx context.Context, s *state, raw any, entered
 		ctxObj := e.contextObject(s, entered, retryCount, "")
 		var out any
 		var err error
-		if s.typ == "Task" {
+		switch s.typ {
+		case "Task":
 			out, err = e.runTaskAttempt(ctx, s, raw, entered, retryCount)
-		} else {
+		case "Parallel":
 			out, err = e.runParallelAttempt(ctx, s, raw, ctxObj)
+		case "Map":
+			out, err = e.runMapAttempt(ctx, s, raw, ctxObj)
 		}
 		if err == nil {
 			return out, s.next, nil

@@ -60,14 +60,16 @@ func newFixture(t *testing.T) *fixture {
 		tokens <- in.Token
 		return []byte(`{}`), nil
 	})
-	runner := asl.New(asl.Options{Invoker: fns, TimeScale: 0.0001})
+	// 0.01: the callback task's 300 s timeout is 3 s, ample for the calls.
+	runner := asl.New(asl.Options{Invoker: fns, TimeScale: 0.01})
 	if err := runner.RegisterStateMachine(machineARN, []byte(callbackDefinition)); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(New(runner, Options{Region: "eu-west-1"}))
 	t.Cleanup(func() {
 		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Executions still waiting for a callback are aborted at once.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 		defer cancel()
 		_ = runner.Shutdown(ctx)
 	})
