@@ -3,20 +3,16 @@ package relay
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	neturl "net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
 )
 
@@ -32,39 +28,14 @@ type Callback struct {
 	At           time.Time           `json:"at"`
 }
 
-// Callback headers: X-Relay-Timestamp is unix seconds, X-Relay-Signature
-// is "v1=" + hex HMAC-SHA256(secret, timestamp + "." + body).
+// Callbacks are signed with the relay's one HMAC scheme
+// (inbound.RelaySignature): X-Relay-Timestamp is unix seconds,
+// X-Relay-Signature is "v1=" + hex HMAC-SHA256(secret, timestamp + "." +
+// body). An app verifies them as inbound.VerifyRelaySignature does.
 const (
-	HeaderTimestamp = "X-Relay-Timestamp"
-	HeaderSignature = "X-Relay-Signature"
+	HeaderTimestamp = inbound.HeaderRelayTimestamp
+	HeaderSignature = inbound.HeaderRelaySignature
 )
-
-// SignCallback returns the X-Relay-Signature value of body sent at ts.
-func SignCallback(secret []byte, ts int64, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(strconv.FormatInt(ts, 10)))
-	m.Write([]byte("."))
-	m.Write(body)
-	return "v1=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// VerifyCallback is what an app does with a callback: the signature must
-// match and the timestamp be within tolerance of now (replays of an old
-// callback are refused).
-func VerifyCallback(secret []byte, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
-	ts, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil {
-		return errors.New("callback: bad timestamp")
-	}
-	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
-		return errors.New("callback: timestamp outside tolerance")
-	}
-	want := SignCallback(secret, ts, body)
-	if !hmac.Equal([]byte(want), []byte(strings.TrimSpace(signature))) {
-		return errors.New("callback: signature mismatch")
-	}
-	return nil
-}
 
 // CallbackTimeout bounds one callback POST.
 const CallbackTimeout = 10 * time.Second
@@ -137,7 +108,6 @@ func (s *Service) postCallback(ctx context.Context, url string, cb Callback) err
 	if err != nil {
 		return err
 	}
-	ts := s.now().Unix()
 	ctx, cancel := context.WithTimeout(ctx, CallbackTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -146,8 +116,9 @@ func (s *Service) postCallback(ctx context.Context, url string, cb Callback) err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "checkpoint-relay")
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, SignCallback(s.d.CallbackSecret, ts, body))
+	ts, sig := inbound.RelaySignature(s.d.CallbackSecret, s.now(), body)
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderSignature, sig)
 	resp, err := s.d.CallbackClient.Do(req)
 	if err != nil {
 		var ue *neturl.Error

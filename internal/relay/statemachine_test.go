@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
 )
 
@@ -173,16 +174,16 @@ func TestFinishSendsAVerifiableCallbackOnce(t *testing.T) {
 
 	req, body := sink.got[1], sink.bodies[1]
 	ts, sig := req.Header.Get(HeaderTimestamp), req.Header.Get(HeaderSignature)
-	if err := VerifyCallback([]byte("callback-secret"), ts, sig, body, h.clock.Now(), 5*time.Minute); err != nil {
+	if err := inbound.VerifyRelaySignature([]byte("callback-secret"), ts, sig, body, h.clock.Now()); err != nil {
 		t.Fatalf("callback does not verify: %v", err)
 	}
 	for name, tamper := range map[string]func() error{
-		"other secret": func() error { return VerifyCallback([]byte("x"), ts, sig, body, h.clock.Now(), time.Minute) },
+		"other secret": func() error { return inbound.VerifyRelaySignature([]byte("x"), ts, sig, body, h.clock.Now()) },
 		"other body": func() error {
-			return VerifyCallback([]byte("callback-secret"), ts, sig, append(body, ' '), h.clock.Now(), time.Minute)
+			return inbound.VerifyRelaySignature([]byte("callback-secret"), ts, sig, append(body, ' '), h.clock.Now())
 		},
 		"replayed later": func() error {
-			return VerifyCallback([]byte("callback-secret"), ts, sig, body, h.clock.Now().Add(time.Hour), time.Minute)
+			return inbound.VerifyRelaySignature([]byte("callback-secret"), ts, sig, body, h.clock.Now().Add(time.Hour))
 		},
 	} {
 		if tamper() == nil {
@@ -259,5 +260,18 @@ func TestGetShowsHistoryWithoutSecrets(t *testing.T) {
 	}
 	if _, err := h.svc.Get(ctx, "cp_aaaaaaaaaaaaaaaaaaaaaaaaaa"); err != ErrNotFound {
 		t.Fatalf("unknown id: %v", err)
+	}
+}
+
+func TestFinishNeverSendsAnUnsignedCallback(t *testing.T) {
+	h := newHarness(t)
+	h.svc.d.CallbackSecret = nil
+	sink := &callbackSink{status: 200}
+	srv := httptest.NewServer(sink)
+	defer srv.Close()
+	r := h.register(t, RegisterRequest{CallbackURL: srv.URL})
+	_, err := h.svc.Finish(context.Background(), FinishInput{CheckpointID: r.ID, Status: checkpoint.StatusConnected})
+	if TaskErrorName(err) != ErrorCallbackFailed || len(sink.got) != 0 {
+		t.Fatalf("error %v, %d callbacks; want %s and none", err, len(sink.got), ErrorCallbackFailed)
 	}
 }
