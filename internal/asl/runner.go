@@ -6,9 +6,12 @@ import (
 	"log/slog"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Options configures a Runner.
@@ -83,8 +86,22 @@ func New(opts Options) *Runner {
 var (
 	machineARN = regexp.MustCompile(`^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$`)
 	execARN    = regexp.MustCompile(`^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}):([^:]{1,80})$`)
-	execName   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 )
+
+// validName applies the Step Functions rules for execution names: 1 to 80
+// characters, none of them white space, a bracket, a wildcard, a control
+// character or one of " # % \ ^ | ~ ` $ & , ; : /.
+func validName(name string) bool {
+	if name == "" || utf8.RuneCountInString(name) > 80 || !utf8.ValidString(name) {
+		return false
+	}
+	for _, r := range name {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) {
+			return false
+		}
+	}
+	return true
+}
 
 // StateMachineARN builds the ARN of a state machine.
 func StateMachineARN(region, account, name string) string {
@@ -160,7 +177,7 @@ func (r *Runner) StartExecution(stateMachineARN, name, input string) (string, ti
 	if name == "" {
 		name = newUUID()
 	}
-	if !execName.MatchString(name) {
+	if !validName(name) {
 		return "", time.Time{}, apiErr(ErrInvalidName, "Invalid Name: '%s'", name)
 	}
 	r.mu.Lock()

@@ -63,6 +63,31 @@ func TestStartExecutionNames(t *testing.T) {
 	}
 }
 
+func TestExecutionNameRules(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"cp_01HX3Y", true},
+		{"a.b-c_d", true},
+		{"ünïcode", true},
+		{string(make([]byte, 81)), false},
+		{"", false},
+		{"has space", false},
+		{"tab\t", false},
+		{"slash/", false},
+		{"colon:", false},
+		{"star*", false},
+		{"brace{", false},
+		{"dollar$", false},
+	}
+	for _, tt := range tests {
+		if got := validName(tt.name); got != tt.want {
+			t.Errorf("validName(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestStopExecution(t *testing.T) {
 	r := newTestRunner(t, parkFunctions())
 	if err := r.RegisterStateMachine(testMachineARN, []byte(waitForeverMachine)); err != nil {

@@ -109,8 +109,10 @@ func (s *Server) describeExecution(body []byte) (any, error) {
 		out["output"] = *d.Output
 		out["outputDetails"] = map[string]any{"included": true}
 	}
-	if d.Status != asl.StatusRunning && d.Status != asl.StatusSucceeded {
+	if d.Error != "" {
 		out["error"] = d.Error
+	}
+	if d.Cause != "" {
 		out["cause"] = d.Cause
 	}
 	return out, nil
