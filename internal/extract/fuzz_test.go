@@ -50,8 +50,21 @@ func addCorpusSeeds(f *testing.F, channel string, add func(c corpusCase)) {
 	}
 }
 
+// hostileSeeds are inputs built to make the scan slow or confused: long
+// runs of digits, keywords and separators, deep HTML, lines of origin-bound
+// codes.
+var hostileSeeds = []string{
+	strings.Repeat("1 ", 4000), strings.Repeat("pin 1234 ", 800), strings.Repeat("code promo 123456 ", 400),
+	strings.Repeat("a1", 4000), strings.Repeat("code: 1234\n", 600), strings.Repeat("验证码123456，", 500),
+	strings.Repeat("@a.b #1234\n", 600), strings.Repeat("1.", 4000), strings.Repeat("<td>1</td>", 2000),
+	strings.Repeat("<span>", 3000) + "804706", "\u200f\u0661\u0662\u0663\u0664\u0665\u0666\u200e is your code",
+}
+
 func FuzzSMS(f *testing.F) {
 	addCorpusSeeds(f, "sms", func(c corpusCase) { f.Add(c.Text) })
+	for _, s := range hostileSeeds {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, text string) {
 		checkInvariants(t, SMS(text), text)
 	})
@@ -59,6 +72,9 @@ func FuzzSMS(f *testing.F) {
 
 func FuzzEmailParts(f *testing.F) {
 	addCorpusSeeds(f, "parts", func(c corpusCase) { f.Add(c.Subject, c.Body, c.HTML) })
+	for _, s := range hostileSeeds {
+		f.Add("Your code", s, s)
+	}
 	f.Fuzz(func(t *testing.T, subject, text, html string) {
 		// The HTML part is read as rendered text; compare against that.
 		checkInvariants(t, EmailParts(subject, text, html), subject+"\n"+text, subject+"\n"+htmlToText(html))

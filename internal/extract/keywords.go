@@ -79,13 +79,19 @@ func matchKeywords(t string, from, to int, out []match) []match {
 			out = append(out, match{start: i, end: e, kw: kw})
 		}
 	}
-	// Void code words covered by a not-a-code phrase.
+	// Void code words covered by a not-a-code phrase. Matches are ordered by
+	// start, so the covered ones sit next to the phrase.
 	for i := first; i < len(out); i++ {
-		if out[i].kw.kind != kindNotCode {
+		p := out[i]
+		if p.kw.kind != kindNotCode {
 			continue
 		}
-		for j := first; j < len(out); j++ {
-			if out[j].kw.kind == kindCode && out[j].start >= out[i].start && out[j].end <= out[i].end {
+		j := i
+		for j > first && out[j-1].start == p.start {
+			j--
+		}
+		for ; j < len(out) && out[j].start < p.end; j++ {
+			if out[j].kw.kind == kindCode && out[j].end <= p.end {
 				out[j].kw = &voided
 			}
 		}
