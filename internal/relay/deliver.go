@@ -15,10 +15,11 @@ import (
 // Deliver handles one code that arrived by webhook: de-duplicate, find the
 // checkpoint, claim, solve, record, notify the execution.
 //
-// The message id is recorded first, so a provider's retry of a message
-// whose handling failed half-way is acknowledged and not handled twice:
-// a code is never submitted twice, at the price of a lost code when the
-// relay itself fails (the state machine's resend covers that).
+// The message id is recorded first, so concurrent retries of one message
+// are handled once. If handling then fails before the code reached the
+// provider, the id is forgotten again so the provider's retry is handled;
+// once the provider has seen the code, a retry is a duplicate (a code is
+// never submitted twice).
 func (s *Service) Deliver(ctx context.Context, d Delivery) (DeliveryResult, error) {
 	if d.MessageID != "" {
 		first, err := s.d.Store.MarkMessageSeen(ctx, d.Source, d.MessageID, s.now())
@@ -29,6 +30,18 @@ func (s *Service) Deliver(ctx context.Context, d Delivery) (DeliveryResult, erro
 			return DeliveryResult{Status: DeliveryDuplicate}, nil
 		}
 	}
+	res, submitted, err := s.deliver(ctx, d)
+	if err != nil && !submitted && d.MessageID != "" {
+		if ferr := s.d.Store.ForgetMessage(context.WithoutCancel(ctx), d.Source, d.MessageID); ferr != nil {
+			s.d.Log.Warn("forget message id after a failed delivery", "source", d.Source, "error", ferr)
+		}
+	}
+	return res, err
+}
+
+// deliver is Deliver after de-duplication; submitted reports whether the
+// code reached the provider.
+func (s *Service) deliver(ctx context.Context, d Delivery) (DeliveryResult, bool, error) {
 	var pending, ended *store.Checkpoint
 	for _, r := range d.Recipients {
 		cp, err := s.d.Store.NewestForRecipient(ctx, r)
@@ -36,7 +49,7 @@ func (s *Service) Deliver(ctx context.Context, d Delivery) (DeliveryResult, erro
 			continue
 		}
 		if err != nil {
-			return DeliveryResult{}, err
+			return DeliveryResult{}, false, err
 		}
 		if cp.Status == checkpoint.StatusPending && cp.FinalOutcome == "" {
 			pending = cp
@@ -49,13 +62,13 @@ func (s *Service) Deliver(ctx context.Context, d Delivery) (DeliveryResult, erro
 	switch {
 	case pending == nil && ended == nil:
 		s.d.Log.Info("delivery for an unknown recipient", "source", d.Source, "channel", d.Channel, "recipients", len(d.Recipients))
-		return DeliveryResult{Status: DeliveryUnknownRecipient}, nil
+		return DeliveryResult{Status: DeliveryUnknownRecipient}, false, nil
 	case pending == nil:
 		s.recordLate(ctx, ended.ID, d.Channel, d.Code != "")
-		return DeliveryResult{Status: DeliveryLate, CheckpointID: ended.ID}, nil
+		return DeliveryResult{Status: DeliveryLate, CheckpointID: ended.ID}, false, nil
 	case d.Code == "":
 		s.recordEvent(ctx, pending.ID, store.Event{At: s.now(), Kind: store.EventNoCode, Channel: d.Channel, Detail: d.NoCodeReason})
-		return DeliveryResult{Status: DeliveryNoCode, CheckpointID: pending.ID}, nil
+		return DeliveryResult{Status: DeliveryNoCode, CheckpointID: pending.ID}, false, nil
 	}
 	return s.submitCode(ctx, pending.ID, d.Channel, d.Code, 0)
 }
@@ -84,12 +97,12 @@ func normaliseCode(code string) string {
 // submitCode claims the checkpoint for one code (waiting up to BusyWait
 // for another code's solve), solves it, records the outcome and hands it
 // to the execution. formLimit, when positive, is the form's wrong-code
-// bound.
-func (s *Service) submitCode(ctx context.Context, id string, ch checkpoint.Channel, code string, formLimit int) (DeliveryResult, error) {
+// bound. submitted reports whether the provider was called.
+func (s *Service) submitCode(ctx context.Context, id string, ch checkpoint.Channel, code string, formLimit int) (DeliveryResult, bool, error) {
 	code = normaliseCode(code)
 	fp, err := s.codeFingerprint(ctx, id, code)
 	if err != nil {
-		return DeliveryResult{}, err
+		return DeliveryResult{}, false, err
 	}
 	owner := randomString(10)
 	ev := store.Event{At: s.now(), Kind: store.EventCodeReceived, Channel: ch}
@@ -97,43 +110,43 @@ func (s *Service) submitCode(ctx context.Context, id string, ch checkpoint.Chann
 	switch {
 	case errors.Is(err, store.ErrCodeReused):
 		s.recordEvent(ctx, id, store.Event{At: s.now(), Kind: store.EventCodeReused, Channel: ch})
-		return DeliveryResult{Status: DeliveryCodeReused, CheckpointID: id}, nil
+		return DeliveryResult{Status: DeliveryCodeReused, CheckpointID: id}, false, nil
 	case errors.Is(err, store.ErrNotPending):
 		s.recordLate(ctx, id, ch, true)
-		return DeliveryResult{Status: DeliveryLate, CheckpointID: id}, nil
+		return DeliveryResult{Status: DeliveryLate, CheckpointID: id}, false, nil
 	case errors.Is(err, store.ErrBusy):
 		s.d.Log.Info("code not solved: another solve held the lease", "checkpoint_id", id, "channel", ch)
-		return DeliveryResult{Status: DeliveryBusy, CheckpointID: id}, nil
+		return DeliveryResult{Status: DeliveryBusy, CheckpointID: id}, false, nil
 	case errors.Is(err, store.ErrFormLocked):
-		return DeliveryResult{}, ErrFormLocked
+		return DeliveryResult{}, false, ErrFormLocked
 	case err != nil:
-		return DeliveryResult{}, err
+		return DeliveryResult{}, false, err
 	}
 	res, err := s.solve(ctx, cp, code, ch)
 	if err != nil {
-		_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner)
-		return DeliveryResult{}, err
+		_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner, fp)
+		return DeliveryResult{}, false, err
 	}
-	out, result := s.outcomeOf(cp, res, ch)
-	if res.Outcome == checkpoint.Retry {
-		if out.SealedPendingCode, err = s.d.Sealer.Seal(ctx, []byte(code), store.PendingCodeContext(id)); err != nil {
-			_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner)
-			return DeliveryResult{}, err
-		}
-	}
-	out.Result = resultJSON(result)
 	// The provider has the code now: record and hand off even if the
 	// sender gave up waiting.
 	ctx = context.WithoutCancel(ctx)
+	out, result := s.outcomeOf(cp, res, ch)
+	if res.Outcome == checkpoint.Retry {
+		if out.SealedPendingCode, err = s.d.Sealer.Seal(ctx, []byte(code), store.PendingCodeContext(id)); err != nil {
+			_ = s.d.Store.ReleaseLease(ctx, id, owner, "")
+			return DeliveryResult{}, true, err
+		}
+	}
+	out.Result = resultJSON(result)
 	h, err := s.d.Store.Settle(ctx, id, owner, out)
 	if err != nil {
-		return DeliveryResult{}, fmt.Errorf("relay: record outcome: %w", err)
+		return DeliveryResult{}, true, fmt.Errorf("relay: record outcome: %w", err)
 	}
 	if err := s.handOff(ctx, id, h, result); err != nil {
-		return DeliveryResult{}, err
+		return DeliveryResult{}, true, err
 	}
 	s.d.Log.Info("code solved", "checkpoint_id", id, "channel", ch, "outcome", res.Outcome, "error_type", res.ErrorType)
-	return DeliveryResult{Status: DeliverySolved, CheckpointID: id, Outcome: res.Outcome}, nil
+	return DeliveryResult{Status: DeliverySolved, CheckpointID: id, Outcome: res.Outcome}, true, nil
 }
 
 // claim takes the solve lease, waiting while another solve holds it.

@@ -319,3 +319,22 @@ func TestCodesLoseTheirSeparatorsButKeepTheirCase(t *testing.T) {
 		t.Fatalf("provider saw %q, want abC123", calls)
 	}
 }
+
+func TestAFailureBeforeTheSolveLetsTheSendersRetryThrough(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	r := h.register(t, RegisterRequest{Phone: "+33612345678"})
+	client := h.svc.d.Providers[checkpoint.APIPostpress]
+	delete(h.svc.d.Providers, checkpoint.APIPostpress) // the solve cannot be made
+	if _, err := h.svc.Deliver(ctx, sms("m1", "111111")); err == nil {
+		t.Fatal("delivery without a client: no error")
+	}
+	h.svc.d.Providers[checkpoint.APIPostpress] = client
+	res, err := h.svc.Deliver(ctx, sms("m1", "111111")) // the provider's retry
+	if err != nil || res.Status != DeliverySolved || res.CheckpointID != r.ID {
+		t.Fatalf("retry: %+v, %v; want solved", res, err)
+	}
+	if cp := h.item(t, r.ID); cp.LeaseOwner != "" {
+		t.Fatal("the failed attempt kept the lease")
+	}
+}

@@ -87,7 +87,7 @@ func (s *Service) FormAct(ctx context.Context, token string, action FormAction, 
 		if normaliseCode(code) == "" {
 			return FormResult{View: v, Message: "Type the code you received."}, nil
 		}
-		r, err := s.submitCode(ctx, cp.ID, checkpoint.ChannelForm, code, FormMaxWrongCodes)
+		r, _, err := s.submitCode(ctx, cp.ID, checkpoint.ChannelForm, code, FormMaxWrongCodes)
 		if err != nil {
 			return FormResult{}, err
 		}
@@ -148,7 +148,7 @@ func (s *Service) solveAndHandOff(ctx context.Context, id, code string, ch check
 	}
 	var res providerapi.Result
 	if res, err = s.solve(ctx, cp, code, ch); err != nil {
-		_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner)
+		_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner, "")
 		return DeliveryResult{}, err
 	}
 	out, result := s.outcomeOf(cp, res, ch)

@@ -28,10 +28,11 @@ type Store interface {
 	NewestForRecipient(ctx context.Context, recipient string) (*store.Checkpoint, error)
 	GetByFormToken(ctx context.Context, fp string) (*store.Checkpoint, error)
 	MarkMessageSeen(ctx context.Context, source, messageID string, now time.Time) (bool, error)
+	ForgetMessage(ctx context.Context, source, messageID string) error
 	SetExecution(ctx context.Context, id, arn string, at time.Time) error
 	RecordEvent(ctx context.Context, id string, e store.Event) error
 	ClaimSolve(ctx context.Context, id string, c store.Claim) (*store.Checkpoint, error)
-	ReleaseLease(ctx context.Context, id, owner string) error
+	ReleaseLease(ctx context.Context, id, owner, unsentFP string) error
 	Settle(ctx context.Context, id, owner string, o store.Outcome) (store.Handoff, error)
 	StoreTaskToken(ctx context.Context, id, token string) (string, error)
 	TakeUndelivered(ctx context.Context, id string) (string, error)

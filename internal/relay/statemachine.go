@@ -159,7 +159,7 @@ func (s *Service) solveTaskStep(ctx context.Context, id, code, fp string, ch che
 	}
 	res, err := s.solve(ctx, cp, code, ch)
 	if err != nil {
-		_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner)
+		_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner, fp)
 		return TaskResult{}, err
 	}
 	out, result := s.outcomeOf(cp, res, ch)

@@ -12,7 +12,7 @@ import (
 // (#a0, #a1…) so attribute names never clash with DynamoDB reserved words
 // such as status, type, ttl or mode.
 type update struct {
-	set, remove, add, cond []string
+	set, remove, add, del, cond []string
 	names                  map[string]string
 	values                 map[string]types.AttributeValue
 	err                    error
@@ -110,6 +110,9 @@ func (u *update) expression() string {
 	}
 	if len(u.add) > 0 {
 		parts = append(parts, "ADD "+strings.Join(u.add, ", "))
+	}
+	if len(u.del) > 0 {
+		parts = append(parts, "DELETE "+strings.Join(u.del, ", "))
 	}
 	return strings.Join(parts, " ")
 }

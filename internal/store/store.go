@@ -21,6 +21,7 @@ type DB interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
 var _ DB = (*dynamodb.Client)(nil)
@@ -261,6 +262,19 @@ func (s *Store) MarkMessageSeen(ctx context.Context, source, messageID string, n
 	return true, nil
 }
 
+// ForgetMessage removes a recorded message id, so the sender's retry of a
+// message whose handling failed before its code reached the provider is
+// handled again.
+func (s *Store) ForgetMessage(ctx context.Context, source, messageID string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table), Key: key("MSG#"+source+"#"+messageID, "MSG"),
+	})
+	if err != nil {
+		return fmt.Errorf("forget message id: %w", err)
+	}
+	return nil
+}
+
 // exec runs an update on a checkpoint. It returns the item as
 // returnValues asks, ErrNotFound when the item is missing, and the raw
 // conditional failure otherwise (callers classify it).
@@ -389,9 +403,14 @@ func (s *Store) ClaimSolve(ctx context.Context, id string, c Claim) (*Checkpoint
 }
 
 // ReleaseLease gives the lease back without recording an outcome (the
-// solve was refused before any call was made).
-func (s *Store) ReleaseLease(ctx context.Context, id, owner string) error {
+// solve failed before any call was made). unsentFP, if set, is the
+// fingerprint the claim recorded for a code that never reached the
+// provider: it is dropped so the same code can be submitted again.
+func (s *Store) ReleaseLease(ctx context.Context, id, owner, unsentFP string) error {
 	u := newUpdate().Remove("lease_until", "lease_owner").If("%s = %s", attr("lease_owner"), owner)
+	if unsentFP != "" {
+		u.del = append(u.del, u.n("code_fps")+" "+u.raw(&types.AttributeValueMemberSS{Value: []string{unsentFP}}))
+	}
 	_, err := s.exec(ctx, id, u, types.ReturnValueNone)
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("release lease: %w", err)
@@ -409,8 +428,10 @@ type Outcome struct {
 	NewMode checkpoint.Mode
 	// Final marks the checkpoint as settled: no more codes are claimed.
 	Final checkpoint.Outcome
-	// SealedPendingCode keeps a code whose solve must be retried.
+	// SealedPendingCode keeps a code whose solve must be retried;
+	// ClearPendingCode drops it once it was solved.
 	SealedPendingCode []byte
+	ClearPendingCode  bool
 	// TOTPStep records the last time step used for a generated code.
 	TOTPStep int64
 	// Result is the relay.TaskResult JSON for the waiting execution; empty
@@ -422,7 +443,9 @@ type Outcome struct {
 }
 
 func (o Outcome) apply(u *update) {
-	u.AppendEvent(o.Event)
+	if o.Event.Kind != "" {
+		u.AppendEvent(o.Event)
+	}
 	for attrName, n := range map[string]int{
 		"wrong_codes": o.WrongCodes, "form_wrong_codes": o.FormWrongCodes,
 		"resends": o.Resends, "polls": o.Polls,
@@ -442,6 +465,8 @@ func (o Outcome) apply(u *update) {
 	}
 	if o.SealedPendingCode != nil {
 		u.Set("pending_code", o.SealedPendingCode)
+	} else if o.ClearPendingCode {
+		u.Remove("pending_code")
 	}
 	if o.TOTPStep != 0 {
 		u.Set("totp_step", o.TOTPStep)

@@ -141,6 +141,12 @@ func TestMarkMessageSeenOnce(t *testing.T) {
 	if first, _ := s.MarkMessageSeen(ctx, "vonage", "SM123", t0); !first {
 		t.Fatal("same id from another source must count as new")
 	}
+	if err := s.ForgetMessage(ctx, "twilio", "SM123"); err != nil {
+		t.Fatal(err)
+	}
+	if first, _ := s.MarkMessageSeen(ctx, "twilio", "SM123", t0); !first {
+		t.Fatal("a forgotten id still counts as seen")
+	}
 }
 
 func claim(owner, fp string, now time.Time) store.Claim {
@@ -165,8 +171,11 @@ func TestClaimSolve(t *testing.T) {
 	if _, err := s.ClaimSolve(ctx, "cp_c", claim("b", "code2", t0.Add(31*time.Second))); err != nil {
 		t.Fatalf("claim after lease expiry: %v", err)
 	}
-	if err := s.ReleaseLease(ctx, "cp_c", "b"); err != nil {
+	if err := s.ReleaseLease(ctx, "cp_c", "b", "code2"); err != nil {
 		t.Fatal(err)
+	}
+	if cp, _ := s.Get(ctx, "cp_c"); cp.UsedCode("code2") || !cp.UsedCode("code1") || cp.LeaseOwner != "" {
+		t.Fatalf("release kept the unsent code or the lease: %+v", cp)
 	}
 	if _, err := s.ClaimSolve(ctx, "cp_c", claim("c", "code1", t0.Add(32*time.Second))); !errors.Is(err, store.ErrCodeReused) {
 		t.Fatalf("code used twice: got %v, want ErrCodeReused", err)
