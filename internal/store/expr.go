@@ -13,9 +13,9 @@ import (
 // such as status, type, ttl or mode.
 type update struct {
 	set, remove, add, del, cond []string
-	names                  map[string]string
-	values                 map[string]types.AttributeValue
-	err                    error
+	names                       map[string]string
+	values                      map[string]types.AttributeValue
+	err                         error
 }
 
 func newUpdate() *update {
