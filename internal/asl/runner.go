@@ -46,6 +46,11 @@ type Runner struct {
 
 	transitions atomic.Int64
 	running     sync.WaitGroup
+
+	// observeSleep, when set, sees every duration the definition asks to
+	// wait (Wait states, retry intervals) before scaling; tests count the
+	// backoff with it.
+	observeSleep func(time.Duration)
 }
 
 // machine is a registered state machine.
@@ -329,6 +334,9 @@ func (r *Runner) scaled(d time.Duration) time.Duration {
 
 // sleep waits for a scaled duration, or until ctx is done.
 func (r *Runner) sleep(ctx context.Context, d time.Duration) error {
+	if r.observeSleep != nil {
+		r.observeSleep(d)
+	}
 	if d <= 0 {
 		return ctx.Err()
 	}

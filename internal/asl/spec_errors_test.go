@@ -3,6 +3,8 @@ package asl
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,8 +98,24 @@ func TestSpecComplexRetryScenario(t *testing.T) {
 	  },
 	  "Y": {"Type": "Succeed"},
 	  "Z": {"Type": "Pass", "End": true}`)
-	d := runMachine(t, fns, df, `{}`)
+	r := newTestRunner(t, fns)
+	var mu sync.Mutex
+	var waits []time.Duration
+	r.observeSleep = func(d time.Duration) {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+	}
+	d := runOn(t, r, df, `{}`)
 	assertSucceeded(t, d, `{"Error": "ErrorB", "Cause": "{\"errorMessage\":\"b\",\"errorType\":\"ErrorB\"}"}`)
+	// "The first two errors match the first retrier and cause waits of one
+	// and two seconds. The third error matches the second retrier and causes
+	// a wait of five seconds."
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second}; !slices.Equal(waits, want) {
+		t.Errorf("retry waits %v, want %v", waits, want)
+	}
 	calls := rec.calls()
 	want := []string{`{"retry":0}`, `{"retry":1}`, `{"retry":2}`, `{"retry":3}`}
 	if len(calls) != len(want) {

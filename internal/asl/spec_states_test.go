@@ -140,17 +140,25 @@ func TestSpecWaitState(t *testing.T) {
 	soon := time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339Nano)
 	tests := []struct {
 		name, fields, input string
+		wait                func(time.Duration) bool
 	}{
-		{"wait_ten_seconds", `"Seconds": 10`, `{}`},
-		{"wait_until the spec's past timestamp", `"Timestamp": "2016-03-14T01:59:00Z"`, `{}`},
-		{"SecondsPath", `"SecondsPath": "$.delay"`, `{"delay": 30}`},
-		{"TimestampPath in the past", `"TimestampPath": "$.expirydate"`, `{"expirydate": "` + past + `"}`},
-		{"TimestampPath in the future", `"TimestampPath": "$.expirydate"`, `{"expirydate": "` + soon + `"}`},
+		{"wait_ten_seconds", `"Seconds": 10`, `{}`, func(d time.Duration) bool { return d == 10*time.Second }},
+		{"wait_until the spec's past timestamp", `"Timestamp": "2016-03-14T01:59:00Z"`, `{}`, func(d time.Duration) bool { return d < 0 }},
+		{"SecondsPath", `"SecondsPath": "$.delay"`, `{"delay": 30}`, func(d time.Duration) bool { return d == 30*time.Second }},
+		{"TimestampPath in the past", `"TimestampPath": "$.expirydate"`, `{"expirydate": "` + past + `"}`, func(d time.Duration) bool { return d < 0 }},
+		{"TimestampPath in the future", `"TimestampPath": "$.expirydate"`, `{"expirydate": "` + soon + `"}`,
+			func(d time.Duration) bool { return d > 0 && d <= 2*time.Second }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRunner(t, nil)
+			waited := make(chan time.Duration, 1)
+			r.observeSleep = func(d time.Duration) { waited <- d }
 			df := def("W", `"W": {"Type": "Wait", `+tt.fields+`, "Next": "NextState"}, "NextState": {"Type": "Succeed"}`)
-			assertSucceeded(t, runMachine(t, nil, df, tt.input), tt.input)
+			assertSucceeded(t, runOn(t, r, df, tt.input), tt.input)
+			if d := <-waited; !tt.wait(d) {
+				t.Errorf("waited %v", d)
+			}
 		})
 	}
 }
