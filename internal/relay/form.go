@@ -51,8 +51,10 @@ func (s *Service) view(cp *store.Checkpoint) FormView {
 		CanSubmitCode:    open && left > 0,
 		CanResend:        open && cp.API.CanResend(cp.Provider),
 		CanTryAnotherWay: open && cp.API == checkpoint.APIPostpress,
-		CanApprove:       open && cp.API.CanPoll(),
-		WrongCodesLeft:   left,
+		// Only where the relay itself polls: a poll of a code checkpoint
+		// would be refused, and that refusal must not end it.
+		CanApprove:     open && (cp.Mode == checkpoint.ModePoll || cp.Mode == checkpoint.ModePollOrCode),
+		WrongCodesLeft: left,
 	}
 }
 
