@@ -264,9 +264,13 @@ func TestChoiceVariableMissingIsRuntimeError(t *testing.T) {
 	assertFailed(t, runMachine(t, nil, df, `{}`), ErrNameRuntime)
 }
 
-func TestInputPathMissingIsRuntimeError(t *testing.T) {
-	df := def("P", `"P": {"Type": "Pass", "InputPath": "$.missing", "End": true}`)
-	assertFailed(t, runMachine(t, nil, df, `{}`), ErrNameRuntime)
+func TestMissingPathsAreRuntimeErrors(t *testing.T) {
+	for _, fields := range []string{`"InputPath": "$.missing"`, `"OutputPath": "$.missing"`} {
+		df := def("P", `"P": {"Type": "Pass", `+fields+`, "End": true}`)
+		d := runMachine(t, nil, df, `{}`)
+		assertFailed(t, d, ErrNameRuntime)
+		mustContain(t, d.Cause, "Invalid path '$.missing'")
+	}
 }
 
 func TestInputPathGathersManyMatches(t *testing.T) {

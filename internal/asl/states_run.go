@@ -50,7 +50,7 @@ func (e *execution) filterInput(s *state, raw any) (any, error) {
 	}
 	v, ok := s.inputPath.get(raw, nil)
 	if !ok {
-		return nil, runtimeErr("An error occurred while executing the state '%s'. Invalid path '%s' : No results for path: $['%s']", s.name, s.inputPath, s.inputPath)
+		return nil, runtimeErr("An error occurred while executing the state '%s'. Invalid path '%s' : No results for path", s.name, s.inputPath)
 	}
 	return v, nil
 }
@@ -104,7 +104,7 @@ func applyOutputPath(s *state, v any) (any, error) {
 	}
 	out, ok := s.outputPath.get(v, nil)
 	if !ok {
-		return nil, runtimeErr("An error occurred while executing the state '%s'. Invalid path '%s' : No results for path: $['%s']", s.name, s.outputPath, s.outputPath)
+		return nil, runtimeErr("An error occurred while executing the state '%s'. Invalid path '%s' : No results for path", s.name, s.outputPath)
 	}
 	return out, nil
 }
