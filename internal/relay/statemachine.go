@@ -41,7 +41,9 @@ func (s *Service) AwaitCode(ctx context.Context, in AwaitCodeInput) error {
 
 // Solve is the solve task. Before calling the API it returns an outcome a
 // code handler recorded while the execution was not waiting for one (a code
-// typed during a poll, or after a TOTP attempt).
+// typed during a poll, or after a TOTP attempt). A code left pending by a
+// transient answer is submitted first, whatever the mode: it is the user's
+// own code and the freshest there is (a parked retry only announces it).
 //
 // A transient provider answer is the error Relay.ProviderRetry, returned
 // unwrapped so the Lambda runtime reports that name.
@@ -53,12 +55,22 @@ func (s *Service) Solve(ctx context.Context, in SolveInput) (TaskResult, error) 
 		if err := json.Unmarshal([]byte(parked), &result); err != nil {
 			return TaskResult{}, fmt.Errorf("relay: decode parked outcome: %w", err)
 		}
-		return result, nil
+		if result.Outcome != checkpoint.Retry {
+			return result, nil
+		}
 	}
 	switch in.Mode {
-	case SolveTOTP:
-		return s.solveTOTP(ctx, in.CheckpointID)
-	case SolvePoll:
+	case SolveTOTP, SolvePoll:
+		cp, err := s.d.Store.Get(ctx, in.CheckpointID)
+		if err != nil {
+			return TaskResult{}, err
+		}
+		if cp.SealedPendingCode != nil {
+			return s.solvePending(ctx, in.CheckpointID)
+		}
+		if in.Mode == SolveTOTP {
+			return s.solveTOTP(ctx, in.CheckpointID)
+		}
 		return s.solveTask(ctx, in.CheckpointID, "", "", checkpoint.ChannelPoll)
 	case SolvePendingCode:
 		return s.solvePending(ctx, in.CheckpointID)

@@ -275,3 +275,23 @@ func TestFinishNeverSendsAnUnsignedCallback(t *testing.T) {
 		t.Fatalf("error %v, %d callbacks; want %s and none", err, len(sink.got), ErrorCallbackFailed)
 	}
 }
+
+func TestAPendingCodeIsSubmittedFirstWhateverTheMode(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.edges.answer("313131", checkpoint.Retry)
+	r := h.register(t, RegisterRequest{API: checkpoint.APIEdges, Type: checkpoint.TypeOTPOrInAppValidation, Phone: "+33612345678"})
+	// A code arrives during the poll loop and hits a transient error: the
+	// retry is parked for the poll, the code sealed on the item.
+	if _, err := h.svc.Deliver(ctx, sms("m1", "313131")); err != nil {
+		t.Fatal(err)
+	}
+	h.edges.answer("313131", checkpoint.Connected)
+	got, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolvePoll})
+	if err != nil || got.Outcome != checkpoint.Connected {
+		t.Fatalf("%+v, %v; want the pending code solved", got, err)
+	}
+	if calls := h.edges.calls(); len(calls) != 2 || calls[1] != "313131" {
+		t.Fatalf("provider saw %q, want the code twice and no poll", calls)
+	}
+}
