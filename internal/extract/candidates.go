@@ -303,10 +303,23 @@ func alnumCandidate(t string, i, j, letters int) (candidate, bool) {
 			return candidate{}, false // a host name
 		}
 	}
-	if insideLink(t, i, j) {
+	if runs(t[i:j]) < 3 || insideLink(t, i, j) {
 		return candidate{}, false
 	}
 	return candidate{code: strings.ToUpper(t[i:j]), start: i, end: j, shape: shapeAlnum}, true
+}
+
+// runs counts the alternating runs of letters and digits in w. Generated
+// codes mix them ("5xv8x3ck": 6 runs); a word glued to a number ("bday2025",
+// "sunset88", "1234abcd": 2 runs) is a promo code, a password or a name.
+func runs(w string) int {
+	n := 0
+	for i := 0; i < len(w); i++ {
+		if i == 0 || isDigit(w[i]) != isDigit(w[i-1]) {
+			n++
+		}
+	}
+	return n
 }
 
 // insideLink reports whether t[start:end] is part of a URL, a host name or

@@ -48,13 +48,14 @@ var codeWords = []keyword{
 	{text: "lozinka", weight: 0.6},
 	// Turkish, Indonesian, Malay, Vietnamese, Tagalog
 	{text: "doğrulama", weight: 0.8}, {text: "şifre", weight: 0.8}, {text: "kodu", weight: 1},
-	{text: "verifikasi", weight: 0.8}, {text: "mã", weight: 0.9, whole: true}, {text: "xác minh", weight: 0.8},
+	{text: "verifikasi", weight: 0.8}, {text: "memverifikasi", weight: 0.7}, {text: "gunakan", weight: 0.4}, {text: "mã", weight: 0.9, whole: true}, {text: "xác minh", weight: 0.8},
 	{text: "xác nhận", weight: 0.6},
 	// Greek
 	{text: "κωδικ", weight: 1}, {text: "επαλήθευσ", weight: 0.8},
 	// Russian, Ukrainian, Belarusian, Bulgarian, Serbian
 	{text: "код", weight: 1}, {text: "пароль", weight: 0.7}, {text: "подтвержд", weight: 0.6},
-	{text: "верификац", weight: 0.8}, {text: "парол", weight: 0.7},
+	{text: "верификац", weight: 0.8}, {text: "парол", weight: 0.7}, {text: "подтверд", weight: 0.6},
+	{text: "используйте", weight: 0.4}, {text: "введите", weight: 0.4},
 	// Arabic, Persian, Urdu, Hebrew
 	{text: "رمز", weight: 1}, {text: "كود", weight: 1}, {text: "الكود", weight: 1}, {text: "التحقق", weight: 0.8},
 	{text: "تحقق", weight: 0.8}, {text: "کد", weight: 1}, {text: "تأیید", weight: 0.7}, {text: "تایید", weight: 0.7},
@@ -78,6 +79,8 @@ var codeWords = []keyword{
 // and a number right after one is penalised.
 var notCodeWords = []keyword{
 	{text: "promo code"}, {text: "promotional code"}, {text: "discount code"}, {text: "coupon"},
+	{text: "coupon code"}, {text: "voucher code"}, {text: "gift card code"}, {text: "code coupon"},
+	{text: "código de cupón"}, {text: "codice coupon"}, {text: "código do cupom"},
 	{text: "voucher"}, {text: "gift code"}, {text: "gift card"}, {text: "referral code"}, {text: "invite code"},
 	{text: "invitation code"}, {text: "postal code"}, {text: "zip code"}, {text: "zip"}, {text: "area code"},
 	{text: "country code"}, {text: "qr code"}, {text: "tracking code"}, {text: "product code"},

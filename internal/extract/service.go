@@ -30,6 +30,8 @@ var primaryNames = []serviceName{
 	{"x-verifizierungscode", ServiceTwitter}, {"code x", ServiceTwitter}, {"código de x", ServiceTwitter},
 	{"código do x", ServiceTwitter}, {"codice x", ServiceTwitter}, {"код x", ServiceTwitter},
 	{"x の", ServiceTwitter}, {"xの", ServiceTwitter}, {"x 的", ServiceTwitter}, {"x验证码", ServiceTwitter},
+	{"x:", ServiceTwitter}, {"vérification x", ServiceTwitter}, {"verificación de x", ServiceTwitter},
+	{"(formerly twitter)", ServiceTwitter},
 	{"facebook", ServiceMessenger}, {"messenger", ServiceMessenger}, {"fb", ServiceMessenger},
 	{"фейсбук", ServiceMessenger},
 }
@@ -151,11 +153,14 @@ func indexWord(t, w string) int {
 	return -1
 }
 
+// wordBounded reports whether w found at t[s:e] stands as a word. Names of
+// five letters or more may take an ending ("Instagramie", "LinkedIna",
+// "Facebooku" in inflected languages); shorter ones must end the word.
 func wordBounded(t string, s, e int, w string) bool {
 	if isAlnum(w[0]) && isAlnum(byteAt(t, s-1)) {
 		return false
 	}
-	if isAlnum(w[len(w)-1]) && isAlnum(byteAt(t, e)) {
+	if len(w) < 5 && isAlnum(w[len(w)-1]) && isAlnum(byteAt(t, e)) {
 		return false
 	}
 	return true
