@@ -93,6 +93,7 @@ func TestParseRejectsInvalidDefinitions(t *testing.T) {
 		{"Fail with InputPath", def("F", `"F": {"Type": "Fail", "InputPath": "$"}`), `unknown field(s) [InputPath]`},
 		{"Pass with Retry", def("P", `"P": {"Type": "Pass", "Retry": [], "End": true}`), `unknown field(s) [Retry]`},
 		{"ResultPath not a reference path", def("P", `"P": {"Type": "Pass", "ResultPath": "$.a[*]", "End": true}`), "not a reference path"},
+		{"InputPath in the context", def("P", `"P": {"Type": "Pass", "InputPath": "$$.Execution", "End": true}`), "not to the Context Object"},
 		{"ResultPath in the context", def("P", `"P": {"Type": "Pass", "ResultPath": "$$.a", "End": true}`), `must not start with "$$"`},
 		{"States.ALL not last", def("T", `"T": {"Type": "Task", "Resource": "`+fnARN+`", "End": true, "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}]}`), "alone, in the last"},
 		{"States.ALL with others", def("T", `"T": {"Type": "Task", "Resource": "`+fnARN+`", "End": true, "Catch": [{"ErrorEquals": ["States.ALL", "X"], "Next": "T"}]}`), "alone, in the last"},

@@ -83,6 +83,9 @@ func (s *state) readInputOutput(f *fields) error {
 	if s.outputPath, s.outputNull, err = f.nullablePath("OutputPath", false); err != nil {
 		return err
 	}
+	if (s.inputPath != nil && s.inputPath.context) || (s.outputPath != nil && s.outputPath.context) {
+		return fmt.Errorf("\"InputPath\" and \"OutputPath\" apply to the data, not to the Context Object (\"$$\")")
+	}
 	if s.typ == "Task" || s.typ == "Pass" || s.typ == "Parallel" || s.typ == "Map" {
 		if s.resultPath, s.resultNull, err = f.nullablePath("ResultPath", true); err != nil {
 			return err
