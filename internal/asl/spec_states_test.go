@@ -284,3 +284,28 @@ func TestInputPathNull(t *testing.T) {
 	df := def("P", `"P": {"Type": "Pass", "InputPath": null, "End": true}`)
 	assertSucceeded(t, runMachine(t, nil, df, `{"a": 1}`), `{}`)
 }
+
+// The Parallel State example "FunWithMath" of the specification, its task
+// resources written as Lambda functions: given [3, 2], the output is [5, 1].
+func TestSpecParallelState(t *testing.T) {
+	fns := NewFunctions()
+	fns.Register("Add", jsonFn(func(in any) (any, error) {
+		a := in.([]any)
+		return a[0].(float64) + a[1].(float64), nil
+	}))
+	fns.Register("Subtract", jsonFn(func(in any) (any, error) {
+		a := in.([]any)
+		return a[0].(float64) - a[1].(float64), nil
+	}))
+	df := def("FunWithMath", `
+	  "FunWithMath": {
+	    "Type": "Parallel",
+	    "Branches": [
+	      {"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}},
+	      {"StartAt": "Subtract", "States": {"Subtract": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Subtract", "End": true}}}
+	    ],
+	    "Next": "NextState"
+	  },
+	  "NextState": {"Type": "Succeed"}`)
+	assertSucceeded(t, runMachine(t, fns, df, `[3, 2]`), `[5, 1]`)
+}
