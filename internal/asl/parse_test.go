@@ -33,6 +33,11 @@ func TestParseRefusesByName(t *testing.T) {
 			`Catch[0]: field "Assign" is not supported`},
 		{"Assign in a choice rule", def("C", `"C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "IsNull": true, "Assign": {}, "Next": "S"}]}, "S": {"Type": "Succeed"}`),
 			`"Assign" in a Choice Rule is not supported`},
+		// The Task State example of the specification names a generic task
+		// resource; only Lambda resources run locally.
+		{"the spec's Task example", def("TaskState", `"TaskState": {"Comment": "Task State example", "Type": "Task",
+		    "Resource": "arn:aws:states:us-east-1:123456789012:task:HelloWorld", "End": true, "TimeoutSeconds": 300, "HeartbeatSeconds": 60}`),
+			`state "TaskState": Task resource "arn:aws:states:us-east-1:123456789012:task:HelloWorld" is not supported by the local runner`},
 		{"activity resource", def("T", `"T": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:A", "End": true}`),
 			`Task resource "arn:aws:states:us-east-1:123456789012:activity:A" is not supported`},
 		{"lambda .sync", def("T", `"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.sync", "Parameters": {"FunctionName": "F"}, "End": true}`),
