@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	neturl "net/url"
 	"time"
 
@@ -36,6 +37,13 @@ const (
 	HeaderTimestamp = inbound.HeaderRelayTimestamp
 	HeaderSignature = inbound.HeaderRelaySignature
 )
+
+// SignCallback returns the X-Relay-Signature value of body signed at ts
+// (unix seconds), as the relay signs its callbacks.
+func SignCallback(secret []byte, ts int64, body []byte) string {
+	_, sig := inbound.RelaySignature(secret, time.Unix(ts, 0), body)
+	return sig
+}
 
 // CallbackTimeout bounds one callback POST.
 const CallbackTimeout = 10 * time.Second
@@ -116,7 +124,8 @@ func (s *Service) postCallback(ctx context.Context, url string, cb Callback) err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "checkpoint-relay")
-	ts, sig := inbound.RelaySignature(s.d.CallbackSecret, s.now(), body)
+	now := s.now()
+	ts, sig := strconv.FormatInt(now.Unix(), 10), SignCallback(s.d.CallbackSecret, now.Unix(), body)
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderSignature, sig)
 	resp, err := s.d.CallbackClient.Do(req)
