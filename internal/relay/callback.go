@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	neturl "net/url"
+	"strconv"
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
