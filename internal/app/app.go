@@ -1,0 +1,211 @@
+// Package app builds each Lambda's handler from the environment. The
+// functions' main packages and the local stack both call Build, so what runs
+// locally is, line for line, what runs in Lambda.
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/config"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/httpapi"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
+)
+
+// Function names: the directories under functions/.
+const (
+	API          = "api"
+	SMSWebhook   = "sms-webhook"
+	EmailWebhook = "email-webhook"
+	Form         = "form"
+	AwaitCode    = "await-code"
+	Solve        = "solve"
+	Resend       = "resend"
+	Finish       = "finish"
+)
+
+// Environment variables read here beyond internal/config's.
+const (
+	EnvVonageSignatureMethod = "VONAGE_SIGNATURE_METHOD"
+	EnvSendgridWebhookToken  = "SENDGRID_WEBHOOK_TOKEN"
+	// EnvFormCSRFKey (base64, at least 32 bytes) keys the form's CSRF
+	// tokens; every instance must share it.
+	EnvFormCSRFKey = "FORM_CSRF_KEY"
+)
+
+type builder func(ctx context.Context, c *config.Config) (any, error)
+
+var builders = map[string]builder{
+	API:          buildAPI,
+	SMSWebhook:   buildSMSWebhook,
+	EmailWebhook: buildEmailWebhook,
+	Form:         buildForm,
+	AwaitCode:    buildAwaitCode,
+	Solve:        buildSolve,
+	Resend:       buildResend,
+	Finish:       buildFinish,
+}
+
+// Names lists every function Build knows, sorted.
+func Names() []string {
+	out := make([]string, 0, len(builders))
+	for n := range builders {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Build returns the named function's handler, ready for lambda.Start: an
+// apigw.Handler for the HTTP functions, a typed task handler for the state
+// machine's. It reads the environment and secrets once, so a warm Lambda
+// reuses the clients.
+func Build(ctx context.Context, name string) (any, error) {
+	b, ok := builders[name]
+	if !ok {
+		return nil, fmt.Errorf("app: unknown function %q", name)
+	}
+	c, err := config.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := b(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("app: %s: %w", name, err)
+	}
+	return h, nil
+}
+
+func buildAPI(ctx context.Context, c *config.Config) (any, error) {
+	svc, err := c.Relay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key, err := c.Secret(ctx, config.EnvRelayAPIKey)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.NewCheckpointsHandler(httpapi.CheckpointsConfig{Service: svc, APIKey: key})
+}
+
+// optionalSecret reads a secret that may be left unconfigured: the webhook
+// source it protects then answers 404 rather than accept unsigned requests.
+func optionalSecret(ctx context.Context, c *config.Config, name string) (string, error) {
+	if !c.HasSecret(name) {
+		return "", nil
+	}
+	return c.Secret(ctx, name)
+}
+
+func buildSMSWebhook(ctx context.Context, c *config.Config) (any, error) {
+	svc, err := c.Relay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := httpapi.SMSWebhookConfig{
+		Deliverer:             svc,
+		PublicURL:             c.Get(config.EnvPublicURL),
+		TelnyxPublicKey:       c.Get(config.EnvTelnyxPublicKey),
+		VonageSignatureMethod: c.Get(EnvVonageSignatureMethod),
+	}
+	if cfg.TwilioAuthToken, err = optionalSecret(ctx, c, config.EnvTwilioAuthToken); err != nil {
+		return nil, err
+	}
+	if cfg.VonageSignatureSecret, err = optionalSecret(ctx, c, config.EnvVonageSignatureSecret); err != nil {
+		return nil, err
+	}
+	generic, err := optionalSecret(ctx, c, config.EnvSMSWebhookSecret)
+	if err != nil {
+		return nil, err
+	}
+	if generic != "" {
+		cfg.GenericSecret = []byte(generic)
+	}
+	return httpapi.NewSMSWebhookHandler(cfg)
+}
+
+func buildEmailWebhook(ctx context.Context, c *config.Config) (any, error) {
+	svc, err := c.Relay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := httpapi.EmailWebhookConfig{
+		Deliverer:     svc,
+		PublicURL:     c.Get(config.EnvPublicURL),
+		SESTopicARN:   c.Get(config.EnvSESTopicARN),
+		InboundBucket: c.Get(config.EnvInboundBucket),
+		SendGridUser:  c.Get(config.EnvSendgridWebhookUser),
+	}
+	if cfg.InboundBucket != "" {
+		cfg.Objects = inbound.S3Objects{Client: s3.NewFromConfig(c.AWS)}
+	}
+	if cfg.MailgunSigningKey, err = optionalSecret(ctx, c, config.EnvMailgunSigningKey); err != nil {
+		return nil, err
+	}
+	if cfg.SendGridPassword, err = optionalSecret(ctx, c, config.EnvSendgridWebhookPassword); err != nil {
+		return nil, err
+	}
+	if cfg.SendGridToken, err = optionalSecret(ctx, c, EnvSendgridWebhookToken); err != nil {
+		return nil, err
+	}
+	generic, err := optionalSecret(ctx, c, config.EnvEmailWebhookSecret)
+	if err != nil {
+		return nil, err
+	}
+	if generic != "" {
+		cfg.GenericSecret = []byte(generic)
+	}
+	return httpapi.NewEmailWebhookHandler(cfg)
+}
+
+func buildForm(ctx context.Context, c *config.Config) (any, error) {
+	svc, err := c.Relay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := c.Secret(ctx, EnvFormCSRFKey)
+	if err != nil {
+		return nil, err
+	}
+	key, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not base64: %w", EnvFormCSRFKey, err)
+	}
+	return httpapi.NewFormHandler(svc, key)
+}
+
+func buildAwaitCode(ctx context.Context, c *config.Config) (any, error) {
+	svc, err := c.Relay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return svc.AwaitCode, nil
+}
+
+func buildSolve(ctx context.Context, c *config.Config) (any, error) {
+	svc, err := c.Relay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return svc.Solve, nil
+}
+
+func buildResend(ctx context.Context, c *config.Config) (any, error) {
+	svc, err := c.Relay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return svc.Resend, nil
+}
+
+func buildFinish(ctx context.Context, c *config.Config) (any, error) {
+	svc, err := c.Relay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return svc.Finish, nil
+}
