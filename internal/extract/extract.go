@@ -69,6 +69,9 @@ func analyse(text, hint string) Result {
 		return Result{Service: service, Reason: ReasonNoCode}
 	}
 	footerAt := footerStart(t)
+	if q := strings.Index(t, quoteMark); q >= 0 && (footerAt < 0 || q < footerAt) {
+		footerAt = q // a quoted older mail weighs like a footer
+	}
 	var matchBuf [32]match
 	matches := matchAround(t, cands, matchBuf[:0])
 	for i := range cands {

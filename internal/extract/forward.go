@@ -14,6 +14,10 @@ type unwrapped struct {
 	subject string
 }
 
+// quoteMark is put where the quoted part of a reply starts. It is a
+// private-use character: it never occurs in mail and matches nothing.
+const quoteMark = "\ue000"
+
 // headerLabels are the field names of forwarded-message header blocks, in
 // the languages mail clients write them in.
 var headerLabels = map[string]string{
@@ -43,12 +47,23 @@ func unwrap(body string) unwrapped {
 	}
 	var u unwrapped
 	var b strings.Builder
+	quoted := false
 	b.Grow(len(body))
 	lines := strings.Split(body, "\n")
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimRight(unquote(lines[i]), " \r")
 		lower := strings.ToLower(strings.TrimSpace(line))
-		if isSeparator(lower) || isAttribution(lower) {
+		if isSeparator(lower) {
+			continue
+		}
+		if isAttribution(lower) {
+			// What follows is the mail being answered: older than the
+			// reply above it, whose code wins when both have one.
+			if !quoted && strings.TrimSpace(b.String()) != "" {
+				b.WriteString(quoteMark)
+				b.WriteByte('\n')
+				quoted = true
+			}
 			continue
 		}
 		// A header block is two or more header lines in a row.

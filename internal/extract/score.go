@@ -16,6 +16,7 @@ const (
 	ambiguityMargin = 0.15
 	keywordGain     = 0.6
 	serviceGain     = 0.2
+	footerPenalty   = 0.3
 
 	// windowBefore/After bound the text searched for keywords around a
 	// candidate, in bytes.
@@ -100,7 +101,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 		s -= 0.4
 	}
 	if footerAt >= 0 && c.start > footerAt {
-		s -= 0.3
+		s -= footerPenalty
 	}
 	c.score = s
 	switch {
