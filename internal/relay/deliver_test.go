@@ -338,3 +338,22 @@ func TestAFailureBeforeTheSolveLetsTheSendersRetryThrough(t *testing.T) {
 		t.Fatal("the failed attempt kept the lease")
 	}
 }
+
+func TestAnOutcomeStepFunctionsRefusedIsParked(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	r := h.register(t, RegisterRequest{Phone: "+33612345678"})
+	_ = h.svc.AwaitCode(ctx, AwaitCodeInput{CheckpointID: r.ID, TaskToken: "tok"})
+	h.wf.broken = true
+	res, err := h.svc.Deliver(ctx, sms("m1", "111111"))
+	if err != nil || res.Status != DeliverySolved {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	h.wf.broken = false
+	if err := h.svc.AwaitCode(ctx, AwaitCodeInput{CheckpointID: r.ID, TaskToken: "tok2"}); err != nil {
+		t.Fatal(err)
+	}
+	if sent := h.wf.sent("tok2"); len(sent) != 1 || sent[0].Outcome != checkpoint.InvalidCode {
+		t.Fatalf("next await-code got %+v, want the parked outcome", sent)
+	}
+}

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -26,6 +27,8 @@ type fakeWorkflow struct {
 	failed    map[string]string
 	stopped   []string
 	gone      map[string]bool
+	// broken makes every Succeed fail as an unavailable service does.
+	broken bool
 }
 
 func newFakeWorkflow() *fakeWorkflow {
@@ -47,6 +50,9 @@ func (f *fakeWorkflow) Succeed(_ context.Context, token string, output any) erro
 	defer f.mu.Unlock()
 	if f.gone[token] {
 		return fmt.Errorf("fake: %w", workflow.ErrTaskGone)
+	}
+	if f.broken {
+		return errors.New("fake: service unavailable")
 	}
 	f.succeeded[token] = append(f.succeeded[token], output.(TaskResult))
 	return nil

@@ -160,7 +160,15 @@ func (s *Service) handOff(ctx context.Context, id string, h store.Handoff, resul
 			return nil
 		}
 		if !errors.Is(err, workflow.ErrTaskGone) {
-			return fmt.Errorf("relay: resume execution: %w", err)
+			// Step Functions kept failing (the SDK has retried). Park the
+			// result rather than lose it: the waiting task times out, and
+			// the next await-code takes it. Should the call have landed
+			// after all, the execution sees the outcome twice, which its
+			// bounded counters absorb; a lost outcome would cost a whole
+			// wait.
+			s.d.Log.Warn("resume execution failed; outcome parked", "checkpoint_id", id, "error", err)
+			_, perr := s.d.Store.Settle(ctx, id, "", store.Outcome{Result: resultJSON(result), StaleToken: token})
+			return perr
 		}
 		next, err := s.d.Store.Settle(ctx, id, "", store.Outcome{Result: resultJSON(result), StaleToken: token})
 		if err != nil {

@@ -100,15 +100,24 @@ func (s *Service) solveTOTP(ctx context.Context, id string) (TaskResult, error) 
 	if step <= cp.TOTPStep {
 		step = cp.TOTPStep + 1
 	}
-	code, err := TOTPCode(string(secret), step)
-	if err != nil {
-		return TaskResult{}, err
+	// A code already claimed for this step (an attempt that died before
+	// recording its step) is never sent again: take the next step.
+	for range 3 {
+		code, err := TOTPCode(string(secret), step)
+		if err != nil {
+			return TaskResult{}, err
+		}
+		fp, err := s.codeFingerprint(ctx, id, code)
+		if err != nil {
+			return TaskResult{}, err
+		}
+		res, err := s.solveTaskStep(ctx, id, code, fp, checkpoint.ChannelTOTP, step)
+		if !errors.Is(err, store.ErrCodeReused) {
+			return res, err
+		}
+		step++
 	}
-	fp, err := s.codeFingerprint(ctx, id, code)
-	if err != nil {
-		return TaskResult{}, err
-	}
-	return s.solveTaskStep(ctx, id, code, fp, checkpoint.ChannelTOTP, step)
+	return TaskResult{}, TaskError(ErrorProviderRetry, "authenticator codes already used; waiting for the next step")
 }
 
 // TOTPCode is the 6-digit SHA-1 code of a base32 secret at a time step, as

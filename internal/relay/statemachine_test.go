@@ -295,3 +295,24 @@ func TestAPendingCodeIsSubmittedFirstWhateverTheMode(t *testing.T) {
 		t.Fatalf("provider saw %q, want the code twice and no poll", calls)
 	}
 }
+
+func TestATOTPCodeClaimedByADeadAttemptIsNotSentAgain(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	r := h.register(t, RegisterRequest{TOTPSecret: secret})
+	step := h.clock.Now().Unix() / TOTPPeriod
+	code0, _ := TOTPCode(secret, step)
+	fp, _ := h.svc.codeFingerprint(ctx, r.ID, code0)
+	// An attempt claimed the code and died: the lease ran out, the step
+	// was never recorded.
+	if _, err := h.store.ClaimSolve(ctx, r.ID, store.Claim{Owner: "dead", CodeFP: fp, Now: h.clock.Now().Add(-time.Minute), LeaseFor: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolveTOTP}); err != nil {
+		t.Fatal(err)
+	}
+	code1, _ := TOTPCode(secret, step+1)
+	if calls := h.postpress.calls(); len(calls) != 1 || calls[0] != code1 {
+		t.Fatalf("provider saw %v, want only the next step's code %s", calls, code1)
+	}
+}
