@@ -19,6 +19,7 @@ const (
 	kindPhone                // introduces a phone number
 	kindDate                 // month, weekday, year particle
 	kindAddress              // street address or postcode
+	kindPromo                // a marketing offer
 	kindNone                 // a match voided by a longer one
 )
 
@@ -50,6 +51,7 @@ func init() {
 	add(phoneWords, kindPhone)
 	add(dateWords, kindDate)
 	add(addressWords, kindAddress)
+	add(promoWords, kindPromo)
 }
 
 // match is one keyword found in the text.

@@ -106,6 +106,18 @@ var notCodeWords = []keyword{
 	{text: "קוד קופון"}, {text: "מיקוד"},
 }
 
+// promoWords surround marketing codes: a number near one is a promotion,
+// before or after it ("use code 4410 at checkout to save 10%").
+var promoWords = []keyword{
+	{text: "checkout"}, {text: "discount"}, {text: "% off"}, {text: "off your"}, {text: "save", whole: true},
+	{text: "sale", whole: true}, {text: "offer"}, {text: "deal", whole: true}, {text: "cashback"},
+	{text: "réduction"}, {text: "remise"}, {text: "soldes"}, {text: "rabatt"}, {text: "angebot"},
+	{text: "descuento"}, {text: "oferta"}, {text: "desconto"}, {text: "sconto"}, {text: "offerta"},
+	{text: "korting"}, {text: "aanbieding"}, {text: "скидк"}, {text: "акци"}, {text: "indirim"},
+	{text: "kampanya"}, {text: "rabat"}, {text: "折扣"}, {text: "优惠"}, {text: "割引"}, {text: "セール"},
+	{text: "할인"}, {text: "خصم"}, {text: "تخفیف"}, {text: "הנחה"},
+}
+
 // currencyWords are currency symbols and codes: a number right next to one
 // is an amount.
 var currencyWords = []keyword{

@@ -41,7 +41,7 @@ func baseScore(c *candidate) float64 {
 		s = 0.3
 	}
 	if isYear(c.code) {
-		s -= 0.15
+		s -= 0.1 // a prior only: dates around a year are penalised by context
 	}
 	return s
 }
@@ -208,6 +208,10 @@ func penalties(t string, c *candidate, cands []candidate, ms []match, shield int
 		case kindAddress:
 			if gap <= 20 {
 				p = 0.4
+			}
+		case kindPromo:
+			if gap <= 25 {
+				p = 0.6
 			}
 		}
 		if weak && (k == kindRef || k == kindPhone || k == kindMoney) {

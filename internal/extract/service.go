@@ -31,7 +31,7 @@ var primaryNames = []serviceName{
 	{"código do x", ServiceTwitter}, {"codice x", ServiceTwitter}, {"код x", ServiceTwitter},
 	{"x の", ServiceTwitter}, {"xの", ServiceTwitter}, {"x 的", ServiceTwitter}, {"x验证码", ServiceTwitter},
 	{"x:", ServiceTwitter}, {"vérification x", ServiceTwitter}, {"verificación de x", ServiceTwitter},
-	{"(formerly twitter)", ServiceTwitter},
+	{"x premium", ServiceTwitter},
 	{"facebook", ServiceMessenger}, {"messenger", ServiceMessenger}, {"fb", ServiceMessenger},
 	{"фейсбук", ServiceMessenger},
 }
