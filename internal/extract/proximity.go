@@ -1,0 +1,145 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// listWords join numbers given as alternatives: "482913 or 771204".
+var listWords = map[string]bool{
+	"or": true, "and": true, "ou": true, "oder": true, "o": true, "y": true, "e": true, "или": true,
+	"und": true, "et": true, "of": true, "en": true, "veya": true, "或": true, "/": true, ",": true,
+}
+
+// listedAfter reports whether c directly follows another candidate after
+// from as an alternative to it; both then share the code word before them.
+func listedAfter(t string, cands []candidate, from int, c *candidate) bool {
+	for i := range cands {
+		o := &cands[i]
+		if o.start >= from && o.end <= c.start && o.code != c.code {
+			gap := strings.TrimSpace(t[o.end:c.start])
+			if listWords[gap] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// proximityBefore rates a code word that ends gap before the candidate.
+func proximityBefore(gap string, strict bool) float64 {
+	if adjacent(gap) {
+		return 1
+	}
+	if strict {
+		return 0
+	}
+	n := units(gap)
+	var p float64
+	switch {
+	case n <= 20:
+		p = 0.8
+	case n <= 50:
+		p = 0.55
+	case n <= 100:
+		p = 0.35
+	default:
+		return 0
+	}
+	if sentenceBreak(gap) {
+		return p * 0.5
+	}
+	// "Please use this verification code to complete your sign in: 804706":
+	// a sentence that names the code and ends in a colon introduces it.
+	if n <= 60 && strings.HasSuffix(strings.TrimRight(gap, " \n"), ":") {
+		p = max(p, 0.9)
+	}
+	return p
+}
+
+// proximityAfter rates a code word that starts gap after the candidate:
+// "804706 is your LinkedIn verification code".
+func proximityAfter(gap string, strict bool) float64 {
+	n := units(gap)
+	brk := sentenceBreak(gap)
+	if strict && (n > 25 || brk) {
+		return 0
+	}
+	var p float64
+	switch {
+	case n <= 30:
+		p = 0.85
+	case n <= 60:
+		p = 0.55
+	default:
+		return 0
+	}
+	if brk {
+		p *= 0.4
+	}
+	return p
+}
+
+// units measures a gap in characters, a run of spaces counting as one.
+func units(gap string) int {
+	n := 0
+	space := false
+	for _, r := range gap {
+		if r == ' ' || r == '\n' {
+			if !space {
+				n++
+			}
+			space = true
+			continue
+		}
+		space = false
+		n++
+	}
+	return n
+}
+
+// sentenceBreak reports whether a sentence ends inside gap.
+func sentenceBreak(gap string) bool {
+	for i := 0; i < len(gap); i++ {
+		switch gap[i] {
+		case '.', '!', '?':
+			if c := byteAt(gap, i+1); c == ' ' || c == '\n' {
+				return true
+			}
+		}
+	}
+	return strings.Contains(gap, "。") || strings.Contains(gap, "！") || strings.Contains(gap, "？")
+}
+
+// connectors are the words allowed between a code word and the code for the
+// two to count as one phrase: "code is 123456", "code est : 123456",
+// "コードは123456", "인증번호는 123456".
+var connectors = map[string]bool{
+	"is": true, "est": true, "ist": true, "lautet": true, "es": true, "é": true, "è": true, "jest": true,
+	"er": true, "är": true, "on": true, "là": true, "adalah": true, "anda": true, "hu": true, "was": true, "will": true, "be": true, "de": true, "van": true, "da": true, "del": true,
+	"het": true, "sind": true, "este": true, "je": true, "ni": true, "olarak": true, "budur": true,
+	"为": true, "為": true, "是": true, "は": true, "：": true, "는": true, "은": true, "이": true, "가": true,
+	"هو": true, "هي": true, "است": true, "הוא": true, "—": true, "号": true, "码": true, "番号": true,
+}
+
+// adjacent reports whether gap holds only punctuation and connector words.
+func adjacent(gap string) bool {
+	words := 0
+	for f := range strings.FieldsFuncSeq(gap, isJoinPunct) {
+		if !connectors[f] || words == 2 {
+			return false
+		}
+		words++
+	}
+	return true
+}
+
+func isJoinPunct(r rune) bool {
+	switch r {
+	case ' ', '\n', ':', '-', '=', '*', '"', '\'', '«', '»', '“', '”', '‘', '’', '(', '[', '【', '「',
+		'『', '<', '>', '》', '《', '〔', '（', '→', '#', '|':
+		return true
+	}
+	return r >= utf8.RuneSelf && unicode.IsSpace(r)
+}
