@@ -49,7 +49,7 @@ func unwrap(body string) unwrapped {
 	var b strings.Builder
 	quoted := false
 	b.Grow(len(body))
-	lines := strings.Split(body, "\n")
+	lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimRight(unquote(lines[i]), " \r")
 		lower := strings.ToLower(strings.TrimSpace(line))
