@@ -61,6 +61,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 	// The nearest code word before the candidate shields it from penalty
 	// words further back: "order confirmation code: 123456".
 	shield := -1
+	named := false // a code word stands right before: "code: #551029"
 	best := 0.0
 	for i := range buf {
 		m := &buf[i]
@@ -74,6 +75,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 			if p > 0 {
 				shield = max(shield, m.start)
 			}
+			named = named || p == 1 && m.kw.weight >= 0.9
 			if p > 0 && between(cands, m.end, c.start, c.code) && !listedAfter(t, cands, m.end, c) {
 				p *= 0.5
 			}
@@ -94,7 +96,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 	if c.shape != shapeOrigin {
 		s += keywordGain * best
 	}
-	s -= penalties(t, c, cands, buf, shield)
+	s -= penalties(t, c, buf, shield, named)
 	if c.reason == "identifier_prefix" {
 		s -= 0.4
 	}
@@ -138,7 +140,7 @@ func matchAround(t string, cands []candidate, out []match) []match {
 }
 
 // penalties sums what the words around c say against it.
-func penalties(t string, c *candidate, cands []candidate, ms []match, shield int) float64 {
+func penalties(t string, c *candidate, ms []match, shield int, named bool) float64 {
 	var pen [kindNone + 1]float64
 	fourDigits := len(c.code) == 4
 	for i := range ms {
@@ -152,7 +154,7 @@ func penalties(t string, c *candidate, cands []candidate, ms []match, shield int
 		if !before && !after {
 			continue
 		}
-		if before && m.start < shield || hasDigitOrLink(gapText(t, m, c)) {
+		if before && m.start < shield || detached(gapText(t, m, c)) {
 			continue // the word belongs to a nearer number, or to another sentence
 		}
 		var gap int
@@ -184,8 +186,8 @@ func penalties(t string, c *candidate, cands []candidate, ms []match, shield int
 			}
 		case kindRef:
 			switch {
-			case m.kw.text == "#" && gap > 0:
-				// "<#>" opens Android SMS Retriever messages
+			case m.kw.text == "#" && (gap > 0 || named):
+				// "<#>" opens Android SMS Retriever messages; "code: #551029"
 			case before && gap <= 6:
 				p = 0.6
 			case before && gap <= 25:
@@ -224,11 +226,12 @@ func penalties(t string, c *candidate, cands []candidate, ms []match, shield int
 	return sum
 }
 
-// hasDigitOrLink reports whether gap holds another number, a link or the
-// end of a sentence: a word before it then says nothing of what follows.
-func hasDigitOrLink(gap string) bool {
+// detached reports whether gap holds another number, a link, a comma
+// or the end of a sentence: a word before it then says nothing of what
+// follows ("Order 55120 ships...", "Dear Customer, 551920 is your OTP").
+func detached(gap string) bool {
 	for i := 0; i < len(gap); i++ {
-		if isDigit(gap[i]) || gap[i] == '/' {
+		if isDigit(gap[i]) || gap[i] == '/' || gap[i] == ',' {
 			return true
 		}
 	}
