@@ -20,6 +20,7 @@ const (
 	kindDate                 // month, weekday, year particle
 	kindAddress              // street address or postcode
 	kindPromo                // a marketing offer
+	kindMeeting              // an invitation to a call
 	kindNone                 // a match voided by a longer one
 )
 
@@ -52,6 +53,7 @@ func init() {
 	add(dateWords, kindDate)
 	add(addressWords, kindAddress)
 	add(promoWords, kindPromo)
+	add(meetingWords, kindMeeting)
 }
 
 // match is one keyword found in the text.

@@ -118,6 +118,15 @@ var promoWords = []keyword{
 	{text: "할인"}, {text: "خصم"}, {text: "تخفیف"}, {text: "הנחה"},
 }
 
+// meetingWords mark an invitation to a call, whose passcode and ids are
+// for the meeting, not for a login. They weigh on every number around them.
+var meetingWords = []keyword{
+	{text: "meeting id"}, {text: "meeting passcode"}, {text: "join zoom"}, {text: "zoom meeting"},
+	{text: "webinar"}, {text: "conference id"}, {text: "dial-in"}, {text: "dial by your location"},
+	{text: "teams meeting"}, {text: "google meet"}, {text: "id de réunion"}, {text: "meeting-id"},
+	{text: "besprechungs-id"}, {text: "id de reunión"}, {text: "id riunione"}, {text: "идентификатор конференции"},
+}
+
 // currencyWords are currency symbols and codes: a number right next to one
 // is an amount.
 var currencyWords = []keyword{

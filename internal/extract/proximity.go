@@ -32,10 +32,16 @@ func proximityBefore(gap string, strict bool) float64 {
 	if adjacent(gap) {
 		return 1
 	}
+	n := units(gap)
+	brk := sentenceBreak(gap)
+	// "Please use this verification code to complete your sign in: 804706":
+	// a sentence that names the code and ends in a colon introduces it.
+	if !brk && n <= 60 && strings.HasSuffix(strings.TrimRight(gap, " \n"), ":") {
+		return 0.9
+	}
 	if strict {
 		return 0
 	}
-	n := units(gap)
 	var p float64
 	switch {
 	case n <= 20:
@@ -47,13 +53,8 @@ func proximityBefore(gap string, strict bool) float64 {
 	default:
 		return 0
 	}
-	if sentenceBreak(gap) {
+	if brk {
 		return p * 0.5
-	}
-	// "Please use this verification code to complete your sign in: 804706":
-	// a sentence that names the code and ends in a colon introduces it.
-	if n <= 60 && strings.HasSuffix(strings.TrimRight(gap, " \n"), ":") {
-		p = max(p, 0.9)
 	}
 	return p
 }

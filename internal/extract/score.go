@@ -154,6 +154,10 @@ func penalties(t string, c *candidate, ms []match, shield int, named bool) float
 		if !before && !after {
 			continue
 		}
+		if k == kindMeeting {
+			pen[k] = 0.6 // the whole message is an invitation
+			continue
+		}
 		if before && m.start < shield || detached(gapText(t, m, c)) {
 			continue // the word belongs to a nearer number, or to another sentence
 		}
