@@ -6,6 +6,7 @@ package samtemplate_test
 
 import (
 	"bufio"
+	"bytes"
 	"debug/elf"
 	"encoding/json"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/samtemplate"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
 )
@@ -51,8 +53,9 @@ var lambdaRetryErrors = []string{
 
 // Error names the task functions raise (ARCHITECTURE.md, task contracts).
 const (
-	errProviderRetry  = "Relay.ProviderRetry"
-	errCallbackFailed = "Relay.CallbackFailed"
+	errProviderRetry   = relay.ErrorProviderRetry
+	errCallbackFailed  = relay.ErrorCallbackFailed
+	errCheckpointEnded = relay.ErrorCheckpointEnded
 )
 
 func repoRoot(t *testing.T) string {
@@ -354,6 +357,9 @@ func TestEveryTaskRetriesAndCatches(t *testing.T) {
 		if _, ok := catch["States.ALL"]; !ok {
 			t.Errorf("%s: no Catch for States.ALL: a failing task would end the execution without a callback", tk.state)
 		}
+		if _, ok := catch[errCheckpointEnded]; !ok && tk.function != "finish" {
+			t.Errorf("%s: no Catch for %s: a superseded checkpoint would be finished twice", tk.state, errCheckpointEnded)
+		}
 		switch tk.function {
 		case "solve", "resend":
 			r, ok := retry[errProviderRetry]
@@ -512,17 +518,28 @@ func TestEveryStateIsReachableAndEveryPathEnds(t *testing.T) {
 		}
 	}
 	// Every way to end except the Fail state passes through Finish, so the
-	// app always gets its callback.
+	// app always gets its callback; the one exception is a checkpoint that
+	// ended outside the execution (superseded), which has had its end.
 	for n, s := range def.states {
-		if s["Type"] == "Succeed" {
-			found := false
-			for _, from := range def.states {
-				if from["Resource"] != nil && slices.Contains(transitions(from), n) {
-					found = true
+		if s["Type"] != "Succeed" {
+			continue
+		}
+		for from, fs := range def.states {
+			if !slices.Contains(transitions(fs), n) {
+				continue
+			}
+			params, _ := fs["Parameters"].(map[string]any)
+			if params["FunctionName"] == "${FinishFunctionArn}" {
+				continue
+			}
+			for _, c := range fs["Catch"].([]any) {
+				cm := c.(map[string]any)
+				if cm["Next"] == n && !reflect.DeepEqual(cm["ErrorEquals"], []any{errCheckpointEnded}) {
+					t.Errorf("%s ends the execution from %s on %v without the finish task", n, from, cm["ErrorEquals"])
 				}
 			}
-			if !found {
-				t.Errorf("%s is reached other than from the finish task", n)
+			if fs["Next"] == n || fs["Default"] == n {
+				t.Errorf("%s ends the execution from %s without the finish task", n, from)
 			}
 		}
 	}
@@ -963,5 +980,84 @@ func TestCfnLint(t *testing.T) {
 	cmd.Dir = repoRoot(t)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("cfn-lint: %v\n%s", err, b)
+	}
+}
+
+// taskInputs are the relay's payload types of the state machine's tasks.
+var taskInputs = map[string]func() any{
+	"await-code": func() any { return new(relay.AwaitCodeInput) },
+	"solve":      func() any { return new(relay.SolveInput) },
+	"resend":     func() any { return new(relay.ResendInput) },
+	"finish":     func() any { return new(relay.FinishInput) },
+}
+
+func TestTaskEventsRoundTripThroughTheRelayTypes(t *testing.T) {
+	samples := sampleEvents(t)
+	for fn, mk := range taskInputs {
+		if len(samples[fn]) == 0 {
+			t.Errorf("no sample event in events/%s/", fn)
+		}
+		for _, file := range samples[fn] {
+			rel := filepath.Join(fn, filepath.Base(file))
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := mk()
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(v); err != nil {
+				t.Errorf("%s: %v", rel, err)
+				continue
+			}
+			back, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !jsonEqual(t, b, back) {
+				t.Errorf("%s does not round-trip through %T: %s", rel, v, back)
+			}
+		}
+	}
+}
+
+// TestNextCheckpointKeepsTheWholeInput: "Take the next checkpoint" rebuilds
+// the execution input, so it must name every field of relay.ExecutionInput
+// or the field is lost after a chained checkpoint.
+func TestNextCheckpointKeepsTheWholeInput(t *testing.T) {
+	tmpl := loadTemplate(t)
+	_, def := loadDefinition(t, tmpl)
+	var rebuilt map[string]any
+	for name, s := range def.states {
+		params, _ := s["Parameters"].(map[string]any)
+		if s["Type"] == "Pass" && params["checkpoint_id.$"] != nil {
+			if rebuilt != nil {
+				t.Fatalf("more than one state rebuilds the execution input (%s)", name)
+			}
+			rebuilt = params
+		}
+	}
+	if rebuilt == nil {
+		t.Fatal("no state rebuilds the execution input")
+	}
+	keys := func(m map[string]any) []string {
+		var out []string
+		for k := range m {
+			out = append(out, strings.TrimSuffix(k, ".$"))
+		}
+		sort.Strings(out)
+		return out
+	}
+	b, _ := json.Marshal(relay.ExecutionInput{})
+	var want map[string]any
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if got, w := keys(rebuilt), keys(want); !reflect.DeepEqual(got, w) {
+		t.Errorf("rebuilt input has %v, relay.ExecutionInput has %v", got, w)
+	}
+	counters, _ := rebuilt["counters"].(map[string]any)
+	if got, w := keys(counters), keys(want["counters"].(map[string]any)); !reflect.DeepEqual(got, w) {
+		t.Errorf("rebuilt counters have %v, relay.Counters has %v", got, w)
 	}
 }
