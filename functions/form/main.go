@@ -1,24 +1,8 @@
-// Command form is the checkpoint-relay "form" Lambda: wiring only, the
-// handler is built by internal/app from the environment at cold start.
+// Command form is the checkpoint-relay "form" Lambda. It only wires:
+// internal/app builds the handler from the environment at cold start, the
+// same way the local stack does.
 package main
 
-import (
-	"context"
-	"log/slog"
-	"os"
+import "github.com/checkpoint-relay/checkpoint-relay/internal/app"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/checkpoint-relay/checkpoint-relay/internal/app"
-)
-
-func main() {
-	h, err := app.Build(context.Background(), "form")
-	if err != nil {
-		// Failing the cold start makes Lambda report an init error and
-		// retry, rather than serving with a half-built handler.
-		slog.Error("cold start failed", "function", "form", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(h)
-}
+func main() { app.Main(app.Form) }

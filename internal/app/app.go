@@ -4,9 +4,13 @@
 package app
 
 import (
+	"log/slog"
+	"os"
+
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/aws/aws-lambda-go/lambda"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -208,4 +212,17 @@ func buildFinish(ctx context.Context, c *config.Config) (any, error) {
 		return nil, err
 	}
 	return svc.Finish, nil
+}
+
+// Main is the whole of a function's main: build the handler once at cold
+// start and hand it to the Lambda runtime. A handler that cannot be built
+// fails the cold start, so Lambda reports an init error and retries,
+// rather than serving with half a configuration.
+func Main(name string) {
+	h, err := Build(context.Background(), name)
+	if err != nil {
+		slog.Error("cold start failed", "function", name, "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(h)
 }
