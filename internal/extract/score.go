@@ -79,7 +79,9 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 			if p > 0 && between(cands, m.end, c.start, c.code) && !listedAfter(t, cands, m.end, c) {
 				p *= 0.5
 			}
-		case m.start >= c.end:
+		case m.start >= c.end && m.kw.weight >= 0.5:
+			// Weak words are verbs that lead to the code ("use", "enter"):
+			// after it they speak of something else.
 			p = proximityAfter(t[c.end:m.start], c.shape == shapeAlnum)
 			if p > 0 && between(cands, c.end, m.start, c.code) {
 				p *= 0.5
@@ -206,7 +208,13 @@ func penalties(t string, c *candidate, ms []match, shield int, named bool) float
 				p = 0.7
 			}
 		case kindDate:
-			if fourDigits && gap <= 6 {
+			// A year follows "©", a month or a day ("12 May 2025"); it is
+			// followed only by a year particle ("2025年", "2025 г.").
+			switch {
+			case !fourDigits:
+			case before && gap <= 6:
+				p = 0.6
+			case after && gap <= 1 && m.kw.text != "©" && !strings.Contains(gapText(t, m, c), "\n"):
 				p = 0.6
 			}
 		case kindAddress:
