@@ -146,6 +146,43 @@ func (r Route) Match(method, urlPath string) (map[string]string, bool) {
 	return params, true
 }
 
+// MatchRoute finds the route that serves a request, as API Gateway does:
+// of the routes that match, the one with the most literal segments, then
+// the fewest greedy parameters, then a method over ANY.
+func (t *Template) MatchRoute(method, urlPath string) (Route, map[string]string, bool) {
+	best, bestParams, found := Route{}, map[string]string(nil), false
+	score := func(r Route) (int, int, int) {
+		literal, greedy, exact := 0, 0, 0
+		for _, seg := range strings.Split(strings.Trim(r.Path, "/"), "/") {
+			switch {
+			case strings.HasSuffix(seg, "+}"):
+				greedy++
+			case !strings.HasPrefix(seg, "{"):
+				literal++
+			}
+		}
+		if r.Method != "ANY" {
+			exact = 1
+		}
+		return literal, -greedy, exact
+	}
+	for _, r := range t.Routes {
+		params, ok := r.Match(method, urlPath)
+		if !ok {
+			continue
+		}
+		if found {
+			l1, g1, e1 := score(r)
+			l0, g0, e0 := score(best)
+			if l1 < l0 || (l1 == l0 && (g1 < g0 || (g1 == g0 && e1 <= e0))) {
+				continue
+			}
+		}
+		best, bestParams, found = r, params, true
+	}
+	return best, bestParams, found
+}
+
 // Table is an AWS::DynamoDB::Table.
 type Table struct {
 	LogicalID string

@@ -328,3 +328,27 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchRoutePrefersTheMostSpecific(t *testing.T) {
+	tmpl := &Template{Routes: []Route{
+		{Method: "ANY", Path: "/{proxy+}", Function: "Catch"},
+		{Method: "GET", Path: "/v1/checkpoints/{id}", Function: "Status"},
+		{Method: "ANY", Path: "/v1/checkpoints/health", Function: "AnyHealth"},
+		{Method: "GET", Path: "/v1/checkpoints/health", Function: "Health"},
+	}}
+	for _, tc := range []struct{ method, path, want string }{
+		{"GET", "/v1/checkpoints/cp_1", "Status"},
+		{"GET", "/v1/checkpoints/health", "Health"},
+		{"POST", "/v1/checkpoints/health", "AnyHealth"},
+		{"POST", "/v1/checkpoints/cp_1", "Catch"},
+		{"GET", "/elsewhere", "Catch"},
+	} {
+		r, _, ok := tmpl.MatchRoute(tc.method, tc.path)
+		if !ok || r.Function != tc.want {
+			t.Errorf("%s %s -> %q (%v), want %q", tc.method, tc.path, r.Function, ok, tc.want)
+		}
+	}
+	if _, _, ok := (&Template{}).MatchRoute("GET", "/"); ok {
+		t.Error("a template without routes matched a request")
+	}
+}
