@@ -68,3 +68,26 @@ func TestForwardingChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestDigitScriptsChangeNothing writes every SMS of the corpus with
+// Arabic-Indic, Persian and full-width digits and expects the same code.
+func TestDigitScriptsChangeNothing(t *testing.T) {
+	cases, where := loadCorpus(t)
+	for i, c := range cases {
+		if c.Channel != "sms" {
+			continue
+		}
+		want := SMS(c.Text)
+		for _, zero := range []rune{0x0660, 0x06F0, 0xFF10} {
+			text := strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return zero + r - '0'
+				}
+				return r
+			}, c.Text)
+			if got := SMS(text); got.Code != want.Code {
+				t.Errorf("%s with digits from U+%04X: got %q (%s), want %q", where[i], zero, got.Code, got.Reason, want.Code)
+			}
+		}
+	}
+}
