@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -29,6 +30,7 @@ func htmlToText(src string) string {
 	skip := 0
 	pending := glued
 	lastSingleDigit := false // the last text was one digit standing alone
+	var text []byte          // the current text, white space collapsed; reused
 	for {
 		tt := z.Next()
 		switch tt {
@@ -38,19 +40,20 @@ func htmlToText(src string) string {
 			if skip > 0 {
 				continue
 			}
-			text := collapseSpace(string(z.Text()))
-			if strings.TrimSpace(text) == "" {
-				if pending == glued && text != "" && b.Len() > 0 {
+			text = appendCollapsed(text[:0], z.Text())
+			trimmed := bytes.TrimSpace(text)
+			if len(trimmed) == 0 {
+				if pending == glued && len(text) > 0 && b.Len() > 0 {
 					pending = spaced // whitespace between inline elements renders as a space
 				}
 				continue
 			}
-			single := isSingleDigit(strings.TrimSpace(text))
+			single := len(trimmed) == 1 && isDigit(trimmed[0])
 			if pending == newline && single && lastSingleDigit {
 				pending = spaced // one-digit boxes laid out as blocks
 			}
-			writeBoundary(&b, pending, text)
-			b.WriteString(text)
+			writeBoundary(&b, pending, text[0])
+			b.Write(text)
 			lastSingleDigit = single && pending != glued
 			pending = glued
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
@@ -75,7 +78,7 @@ func htmlToText(src string) string {
 	}
 }
 
-func writeBoundary(b *strings.Builder, p boundary, next string) {
+func writeBoundary(b *strings.Builder, p boundary, first byte) {
 	if b.Len() == 0 {
 		return
 	}
@@ -87,13 +90,12 @@ func writeBoundary(b *strings.Builder, p boundary, next string) {
 			b.WriteByte('\n')
 		}
 	case spaced:
-		if last != ' ' && last != '\n' && next[0] != ' ' {
+		if last != ' ' && last != '\n' && first != ' ' {
 			b.WriteByte(' ')
 		}
 	case glued:
 		// "<b>Code</b>123456": a word and a number in different inline
 		// elements are still two words.
-		first := next[0]
 		if isLetterASCII(last) && isDigit(first) || isDigit(last) && isLetterASCII(first) {
 			b.WriteByte(' ')
 		}
@@ -102,29 +104,22 @@ func writeBoundary(b *strings.Builder, p boundary, next string) {
 
 func isLetterASCII(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
-func isSingleDigit(s string) bool { return len(s) == 1 && isDigit(s[0]) }
-
-// collapseSpace turns every run of HTML white space into one space.
-func collapseSpace(s string) string {
-	if !strings.ContainsAny(s, "\t\n\r\f") && !strings.Contains(s, "  ") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
+// appendCollapsed appends s to dst with every run of HTML white space
+// turned into one space.
+func appendCollapsed(dst, s []byte) []byte {
 	space := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for _, c := range s {
 		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' {
 			if !space {
-				b.WriteByte(' ')
+				dst = append(dst, ' ')
 			}
 			space = true
 			continue
 		}
 		space = false
-		b.WriteByte(c)
+		dst = append(dst, c)
 	}
-	return b.String()
+	return dst
 }
 
 func isBlock(a atom.Atom) bool {
