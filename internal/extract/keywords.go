@@ -21,6 +21,8 @@ const (
 	kindAddress              // street address or postcode
 	kindPromo                // a marketing offer
 	kindMeeting              // an invitation to a call
+	kindStaleBefore          // announces a code that is no longer valid
+	kindStaleAfter           // follows a code that is no longer valid
 	kindNone                 // a match voided by a longer one
 )
 
@@ -54,6 +56,8 @@ func init() {
 	add(addressWords, kindAddress)
 	add(promoWords, kindPromo)
 	add(meetingWords, kindMeeting)
+	add(staleBeforeWords, kindStaleBefore)
+	add(staleAfterWords, kindStaleAfter)
 }
 
 // match is one keyword found in the text.

@@ -118,6 +118,22 @@ var promoWords = []keyword{
 	{text: "할인"}, {text: "خصم"}, {text: "تخفیف"}, {text: "הנחה"},
 }
 
+// staleBeforeWords and staleAfterWords say a code is no longer the one to
+// use: "your previous code 654321", "654321 is no longer valid".
+var staleBeforeWords = []keyword{
+	{text: "previous"}, {text: "old code"}, {text: "expired code"}, {text: "précédent"}, {text: "ancien code"},
+	{text: "vorherige"}, {text: "alte code"}, {text: "código anterior"}, {text: "codice precedente"},
+	{text: "vorige"}, {text: "предыдущ"}, {text: "старый код"}, {text: "之前的"}, {text: "以前の"},
+}
+
+var staleAfterWords = []keyword{
+	{text: "no longer valid"}, {text: "has expired"}, {text: "is invalid"}, {text: "n'est plus valable"},
+	{text: "n'est plus valide"}, {text: "a expiré"}, {text: "nicht mehr gültig"}, {text: "abgelaufen"},
+	{text: "ya no es válido"}, {text: "ha caducado"}, {text: "não é mais válido"}, {text: "expirou"},
+	{text: "non è più valido"}, {text: "è scaduto"}, {text: "niet meer geldig"}, {text: "недействител"},
+	{text: "已失效"}, {text: "已过期"}, {text: "無効"},
+}
+
 // meetingWords mark an invitation to a call, whose passcode and ids are
 // for the meeting, not for a login. They weigh on every number around them.
 var meetingWords = []keyword{

@@ -160,7 +160,7 @@ func penalties(t string, c *candidate, ms []match, shield int, named bool) float
 			pen[k] = 0.6 // the whole message is an invitation
 			continue
 		}
-		if before && m.start < shield || detached(gapText(t, m, c)) {
+		if before && m.end <= shield || detached(gapText(t, m, c)) {
 			continue // the word belongs to a nearer number, or to another sentence
 		}
 		var gap int
@@ -173,7 +173,7 @@ func penalties(t string, c *candidate, ms []match, shield int, named bool) float
 		// with the number set apart after a colon or a line break, is most
 		// likely part of that sentence: "enter this code to confirm your
 		// account: 478120" (but "code for order 55128" names the order).
-		weak := before && shield >= 0 && !sentenceBreak(t[shield:m.start]) &&
+		weak := before && shield >= 0 && m.start >= shield && !sentenceBreak(t[shield:m.start]) &&
 			strings.ContainsAny(t[m.end:c.start], ":\n")
 		var p float64
 		switch k {
@@ -220,6 +220,14 @@ func penalties(t string, c *candidate, ms []match, shield int, named bool) float
 		case kindAddress:
 			if gap <= 20 {
 				p = 0.4
+			}
+		case kindStaleBefore:
+			if before && gap <= 12 {
+				p = 0.5
+			}
+		case kindStaleAfter:
+			if after && gap <= 20 {
+				p = 0.5
 			}
 		case kindPromo:
 			if gap <= 25 {
