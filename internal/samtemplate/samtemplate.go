@@ -483,6 +483,12 @@ func (sm StateMachine) FunctionRefs(t *Template) map[string]string {
 
 // Environment resolves a function's environment. Variables whose value
 // resolves to AWS::NoValue (an !If branch) are left out.
+//
+// The values are the AWS ones: KMS key ids, SSM parameter names in the
+// *_PARAM variables. A local stack takes the names from here (which
+// variables a function reads) and the values from its own configuration,
+// or resolves with a Resolver whose Refs and Parameters point at local
+// resources.
 func (t *Template) Environment(f Function, r *Resolver) (map[string]string, error) {
 	out := make(map[string]string, len(f.Environment))
 	for _, k := range sortedKeys(f.Environment) {
