@@ -10,20 +10,20 @@ import (
 type kind uint8
 
 const (
-	kindCode     kind = iota // names the code
-	kindNotCode              // names another kind of code (promo, postal...)
-	kindCurrency             // an amount when right next to the number
-	kindMoney                // introduces an amount or a balance
-	kindRef                  // introduces an identifier (order, parcel, account...)
-	kindMask                 // the number is the tail of a longer one
-	kindPhone                // introduces a phone number
-	kindDate                 // month, weekday, year particle
-	kindAddress              // street address or postcode
-	kindPromo                // a marketing offer
-	kindMeeting              // an invitation to a call
-	kindStaleBefore          // announces a code that is no longer valid
-	kindStaleAfter           // follows a code that is no longer valid
-	kindNone                 // a match voided by a longer one
+	kindCode        kind = iota // names the code
+	kindNotCode                 // names another kind of code (promo, postal...)
+	kindCurrency                // an amount when right next to the number
+	kindMoney                   // introduces an amount or a balance
+	kindRef                     // introduces an identifier (order, parcel, account...)
+	kindMask                    // the number is the tail of a longer one
+	kindPhone                   // introduces a phone number
+	kindDate                    // month, weekday, year particle
+	kindAddress                 // street address or postcode
+	kindPromo                   // a marketing offer
+	kindMeeting                 // an invitation to a call
+	kindStaleBefore             // announces a code that is no longer valid
+	kindStaleAfter              // follows a code that is no longer valid
+	kindNone                    // a match voided by a longer one
 )
 
 // keyword is one entry of the lexicon.
