@@ -21,6 +21,7 @@ type candidate struct {
 	start, end int    // byte offsets in the normalised text
 	shape      shape
 	service    string // service implied by the form itself (prefix, origin line)
+	idPrefix   bool   // letters and a dash before it: "ORD-123456", "REF-2291"
 	score      float64
 	reason     string
 }
@@ -281,7 +282,7 @@ func withPrefix(t string, c *candidate) {
 		c.service = svc
 		return
 	}
-	c.reason = "identifier_prefix"
+	c.idPrefix = true
 }
 
 // alnumCandidate accepts a word of letters and digits as a possible code.

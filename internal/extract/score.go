@@ -99,7 +99,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 		s += keywordGain * best
 	}
 	s -= penalties(t, c, buf, shield, named)
-	if c.reason == "identifier_prefix" {
+	if c.idPrefix {
 		s -= 0.4
 	}
 	if footerAt >= 0 && c.start > footerAt {
