@@ -39,6 +39,11 @@ func proximityBefore(gap string, strict bool) float64 {
 	if !brk && n <= 60 && strings.HasSuffix(strings.TrimRight(gap, " \n"), ":") {
 		return 0.9
 	}
+	// "Ihre TAN für den Auftrag vom 12.05.2025 über 1.250,00 EUR ...
+	// lautet 482913": the sentence the code word opens ends in "is".
+	if !brk && !strict && n <= 80 && endsWithCopula(gap) {
+		return 0.8
+	}
 	if strict {
 		return 0
 	}
@@ -122,6 +127,19 @@ var connectors = map[string]bool{
 	"het": true, "sind": true, "este": true, "je": true, "ni": true, "olarak": true, "budur": true,
 	"为": true, "為": true, "是": true, "は": true, "：": true, "는": true, "은": true, "이": true, "가": true,
 	"هو": true, "هي": true, "است": true, "הוא": true, "—": true, "号": true, "码": true, "番号": true,
+}
+
+// copulas end a sentence that states what its subject is.
+var copulas = []string{" is", " lautet", " ist", " est", " es", " é", " è", " jest", " är", " er", " là", " adalah", " hu"}
+
+func endsWithCopula(gap string) bool {
+	g := strings.TrimRight(gap, " \n")
+	for _, c := range copulas {
+		if strings.HasSuffix(g, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // adjacent reports whether gap holds only punctuation and connector words.

@@ -182,8 +182,10 @@ func penalties(t string, c *candidate, ms []match, shield int, named bool) float
 				p = 0.8
 			}
 		case kindCurrency:
-			// "$1234", "USD 1234", "1234 EUR", "1234€"
-			if g := strings.Trim(gapText(t, m, c), " :"); g == "" {
+			// "$1234", "USD 1234", "1234 EUR", "1234€"; but in "120,00 PLN:
+			// 5510 2941" the currency is the amount's before it.
+			g := strings.Trim(gapText(t, m, c), " :")
+			if g == "" && !(before && isDigit(lastNonSpace(t[:m.start]))) {
 				p = 0.9
 			}
 		case kindMoney:
@@ -256,6 +258,12 @@ func detached(gap string) bool {
 		}
 	}
 	return sentenceBreak(gap)
+}
+
+// lastNonSpace returns the last byte of s that is not a space, or 0.
+func lastNonSpace(s string) byte {
+	s = strings.TrimRight(s, " ")
+	return byteAt(s, len(s)-1)
 }
 
 // gapText is the text between a match and a candidate, in either order.
