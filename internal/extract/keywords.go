@@ -72,15 +72,15 @@ func matchKeywords(t string, from, to int, out []match) []match {
 	first := len(out)
 	for i := from; i < to; i++ {
 		list := byFirstByte[t[i]]
+		if len(list) == 0 || isLetter(t[i]) && letterBefore(t, i) {
+			continue // entries starting with a letter must start a word
+		}
 		for k := range list {
 			kw := &list[k]
-			if !strings.HasPrefix(t[i:], kw.text) {
+			if len(kw.text) > 1 && (i+1 >= len(t) || t[i+1] != kw.text[1]) || !strings.HasPrefix(t[i:], kw.text) {
 				continue
 			}
 			e := i + len(kw.text)
-			if isLetter(kw.text[0]) && letterBefore(t, i) {
-				continue
-			}
 			if kw.whole && (isLetter(byteAt(t, e)) || byteAt(t, e) >= utf8.RuneSelf && letterAt(t, e)) {
 				continue
 			}
