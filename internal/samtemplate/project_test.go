@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/checkpoint-relay/checkpoint-relay/internal/asl"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/samtemplate"
@@ -542,6 +543,25 @@ func TestEveryStateIsReachableAndEveryPathEnds(t *testing.T) {
 				t.Errorf("%s ends the execution from %s without the finish task", n, from)
 			}
 		}
+	}
+}
+
+// TestLocalRunnerAcceptsTheDefinition: the local Step Functions runner
+// refuses what it does not implement, so the definition must keep to what
+// it does (make run and the end-to-end tests depend on it).
+func TestLocalRunnerAcceptsTheDefinition(t *testing.T) {
+	tmpl := loadTemplate(t)
+	sm, def := loadDefinition(t, tmpl)
+	values := map[string]string{}
+	for k := range sm.Substitutions {
+		values[k] = "arn:aws:lambda:us-east-1:123456789012:function:" + k
+	}
+	b, err := asl.Substitute([]byte(def.text), values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asl.Parse(b); err != nil {
+		t.Fatal(err)
 	}
 }
 
