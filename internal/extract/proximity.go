@@ -124,7 +124,7 @@ func sentenceBreak(gap string) bool {
 var connectors = map[string]bool{
 	"is": true, "est": true, "ist": true, "lautet": true, "es": true, "é": true, "è": true, "jest": true,
 	"er": true, "är": true, "on": true, "là": true, "adalah": true, "anda": true, "hu": true, "was": true, "will": true, "be": true, "de": true, "van": true, "da": true, "del": true,
-	"het": true, "sind": true, "este": true, "je": true, "ni": true, "olarak": true, "budur": true,
+	"het": true, "sind": true, "le": true, "este": true, "je": true, "ni": true, "olarak": true, "budur": true,
 	"为": true, "為": true, "是": true, "は": true, "：": true, "는": true, "은": true, "이": true, "가": true,
 	"هو": true, "هي": true, "است": true, "הוא": true, "—": true, "号": true, "码": true, "番号": true,
 }
