@@ -11,25 +11,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"github.com/aws/aws-lambda-go/lambda"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/config"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/httpapi"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
-)
-
-// Function names: the directories under functions/.
-const (
-	API          = "api"
-	SMSWebhook   = "sms-webhook"
-	EmailWebhook = "email-webhook"
-	Form         = "form"
-	AwaitCode    = "await-code"
-	Solve        = "solve"
-	Resend       = "resend"
-	Finish       = "finish"
 )
 
 // Environment variables read here beyond internal/config's.
@@ -43,43 +30,56 @@ const (
 
 type builder func(ctx context.Context, c *config.Config) (any, error)
 
-var builders = map[string]builder{
-	API:          buildAPI,
-	SMSWebhook:   buildSMSWebhook,
-	EmailWebhook: buildEmailWebhook,
-	Form:         buildForm,
-	AwaitCode:    buildAwaitCode,
-	Solve:        buildSolve,
-	Resend:       buildResend,
-	Finish:       buildFinish,
+// Function is one Lambda: its name (its directory under functions/) and how
+// its handler is built. Each function's main names only its own Function,
+// so the linker leaves the other handlers (and their libraries) out of
+// its binary.
+type Function struct {
+	Name  string
+	build builder
 }
 
-// Names lists every function Build knows, sorted.
-func Names() []string {
-	out := make([]string, 0, len(builders))
-	for n := range builders {
-		out = append(out, n)
+// The relay's Lambdas.
+var (
+	API          = Function{"api", buildAPI}
+	SMSWebhook   = Function{"sms-webhook", buildSMSWebhook}
+	EmailWebhook = Function{"email-webhook", buildEmailWebhook}
+	Form         = Function{"form", buildForm}
+	AwaitCode    = Function{"await-code", buildAwaitCode}
+	Solve        = Function{"solve", buildSolve}
+	Resend       = Function{"resend", buildResend}
+	Finish       = Function{"finish", buildFinish}
+)
+
+// Functions lists every Lambda, for the local stack, which runs them all
+// in one process.
+func Functions() []Function {
+	return []Function{API, SMSWebhook, EmailWebhook, Form, AwaitCode, Solve, Resend, Finish}
+}
+
+// Build returns the handler of the function with the given name; see
+// Function.Build.
+func Build(ctx context.Context, name string) (any, error) {
+	for _, f := range Functions() {
+		if f.Name == name {
+			return f.Build(ctx)
+		}
 	}
-	sort.Strings(out)
-	return out
+	return nil, fmt.Errorf("app: unknown function %q", name)
 }
 
-// Build returns the named function's handler, ready for lambda.Start: an
+// Build returns the function's handler, ready for lambda.Start: an
 // apigw.Handler for the HTTP functions, a typed task handler for the state
 // machine's. It reads the environment and secrets once, so a warm Lambda
 // reuses the clients.
-func Build(ctx context.Context, name string) (any, error) {
-	b, ok := builders[name]
-	if !ok {
-		return nil, fmt.Errorf("app: unknown function %q", name)
-	}
+func (f Function) Build(ctx context.Context) (any, error) {
 	c, err := config.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	h, err := b(ctx, c)
+	h, err := f.build(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("app: %s: %w", name, err)
+		return nil, fmt.Errorf("app: %s: %w", f.Name, err)
 	}
 	return h, nil
 }
@@ -218,10 +218,10 @@ func buildFinish(ctx context.Context, c *config.Config) (any, error) {
 // start and hand it to the Lambda runtime. A handler that cannot be built
 // fails the cold start, so Lambda reports an init error and retries,
 // rather than serving with half a configuration.
-func Main(name string) {
-	h, err := Build(context.Background(), name)
+func Main(f Function) {
+	h, err := f.Build(context.Background())
 	if err != nil {
-		slog.Error("cold start failed", "function", name, "err", err)
+		slog.Error("cold start failed", "function", f.Name, "err", err)
 		os.Exit(1)
 	}
 	lambda.Start(h)

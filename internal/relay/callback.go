@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
-	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/relaysig"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
 )
 
@@ -29,19 +29,19 @@ type Callback struct {
 	At           time.Time           `json:"at"`
 }
 
-// Callbacks are signed with the relay's one HMAC scheme
-// (inbound.RelaySignature): X-Relay-Timestamp is unix seconds,
-// X-Relay-Signature is "v1=" + hex HMAC-SHA256(secret, timestamp + "." +
-// body). An app verifies them as inbound.VerifyRelaySignature does.
+// Callbacks are signed with the relay's one HMAC scheme (internal/relaysig):
+// X-Relay-Timestamp is unix seconds, X-Relay-Signature is "v1=" + hex
+// HMAC-SHA256(secret, timestamp + "." + body). An app verifies them as
+// inbound.VerifyRelaySignature does.
 const (
-	HeaderTimestamp = inbound.HeaderRelayTimestamp
-	HeaderSignature = inbound.HeaderRelaySignature
+	HeaderTimestamp = relaysig.HeaderTimestamp
+	HeaderSignature = relaysig.HeaderSignature
 )
 
 // SignCallback returns the X-Relay-Signature value of body signed at ts
 // (unix seconds), as the relay signs its callbacks.
 func SignCallback(secret []byte, ts int64, body []byte) string {
-	_, sig := inbound.RelaySignature(secret, time.Unix(ts, 0), body)
+	_, sig := relaysig.Sign(secret, time.Unix(ts, 0), body)
 	return sig
 }
 
