@@ -57,5 +57,9 @@ run: node_modules
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## load: 1,000 checkpoints through an in-process local stack at once; prints latency, transitions, provider calls, losses
+load: node_modules
+	$(GO) run ./cmd/loadtest $(LOAD_FLAGS)
+
 clean:
 	rm -rf bin .aws-sam
