@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"github.com/aws/aws-lambda-go/lambda"
+	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -28,58 +29,59 @@ const (
 	EnvFormCSRFKey = "FORM_CSRF_KEY"
 )
 
-type builder func(ctx context.Context, c *config.Config) (any, error)
-
-// Function is one Lambda: its name (its directory under functions/) and how
-// its handler is built. Each function's main names only its own Function,
-// so the linker leaves the other handlers (and their libraries) out of
-// its binary.
-type Function struct {
-	Name  string
-	build builder
-}
-
-// The relay's Lambdas.
-var (
-	API          = Function{"api", buildAPI}
-	SMSWebhook   = Function{"sms-webhook", buildSMSWebhook}
-	EmailWebhook = Function{"email-webhook", buildEmailWebhook}
-	Form         = Function{"form", buildForm}
-	AwaitCode    = Function{"await-code", buildAwaitCode}
-	Solve        = Function{"solve", buildSolve}
-	Resend       = Function{"resend", buildResend}
-	Finish       = Function{"finish", buildFinish}
+// The relay's Lambdas, named after their directories under functions/.
+const (
+	API          = "api"
+	SMSWebhook   = "sms-webhook"
+	EmailWebhook = "email-webhook"
+	Form         = "form"
+	AwaitCode    = "await-code"
+	Solve        = "solve"
+	Resend       = "resend"
+	Finish       = "finish"
 )
 
-// Functions lists every Lambda, for the local stack, which runs them all
-// in one process.
-func Functions() []Function {
-	return []Function{API, SMSWebhook, EmailWebhook, Form, AwaitCode, Solve, Resend, Finish}
+type builder func(ctx context.Context, c *config.Config) (any, error)
+
+// builders is keyed by constant names, so a reader (and the template test's
+// code scan) can follow each function from its main to its one builder.
+var builders = map[string]builder{
+	API:          buildAPI,
+	SMSWebhook:   buildSMSWebhook,
+	EmailWebhook: buildEmailWebhook,
+	Form:         buildForm,
+	AwaitCode:    buildAwaitCode,
+	Solve:        buildSolve,
+	Resend:       buildResend,
+	Finish:       buildFinish,
 }
 
-// Build returns the handler of the function with the given name; see
-// Function.Build.
-func Build(ctx context.Context, name string) (any, error) {
-	for _, f := range Functions() {
-		if f.Name == name {
-			return f.Build(ctx)
-		}
+// Names lists every function, sorted: the local stack runs them all.
+func Names() []string {
+	out := make([]string, 0, len(builders))
+	for n := range builders {
+		out = append(out, n)
 	}
-	return nil, fmt.Errorf("app: unknown function %q", name)
+	sort.Strings(out)
+	return out
 }
 
-// Build returns the function's handler, ready for lambda.Start: an
+// Build returns the named function's handler, ready for lambda.Start: an
 // apigw.Handler for the HTTP functions, a typed task handler for the state
 // machine's. It reads the environment and secrets once, so a warm Lambda
 // reuses the clients.
-func (f Function) Build(ctx context.Context) (any, error) {
+func Build(ctx context.Context, name string) (any, error) {
+	b, ok := builders[name]
+	if !ok {
+		return nil, fmt.Errorf("app: unknown function %q", name)
+	}
 	c, err := config.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	h, err := f.build(ctx, c)
+	h, err := b(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("app: %s: %w", f.Name, err)
+		return nil, fmt.Errorf("app: %s: %w", name, err)
 	}
 	return h, nil
 }
@@ -218,10 +220,10 @@ func buildFinish(ctx context.Context, c *config.Config) (any, error) {
 // start and hand it to the Lambda runtime. A handler that cannot be built
 // fails the cold start, so Lambda reports an init error and retries,
 // rather than serving with half a configuration.
-func Main(f Function) {
-	h, err := f.Build(context.Background())
+func Main(name string) {
+	h, err := Build(context.Background(), name)
 	if err != nil {
-		slog.Error("cold start failed", "function", f.Name, "err", err)
+		slog.Error("cold start failed", "function", name, "err", err)
 		os.Exit(1)
 	}
 	lambda.Start(h)
