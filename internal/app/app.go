@@ -4,15 +4,14 @@
 package app
 
 import (
-	"log/slog"
-	"os"
-
 	"context"
 	"encoding/base64"
 	"fmt"
-	"github.com/aws/aws-lambda-go/lambda"
+	"log/slog"
+	"os"
 	"sort"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/config"
