@@ -340,7 +340,7 @@ func (s *Stack) setEnvironment(tpl *samtemplate.Template, scale float64) error {
 	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SMS_WEBHOOK_SECRET", "EMAIL_WEBHOOK_SECRET", "MAILGUN_SIGNING_KEY"} {
 		set(k, "local-"+randomHex(16))
 	}
-	// The template's plain settings (CODE_WAIT_SECONDS...) as it resolves
+	// The template's plain settings (SES_TOPIC_ARN, SENDGRID_WEBHOOK_USER...) as it resolves
 	// them, where nothing above decided.
 	for _, f := range tpl.Functions {
 		env, err := tpl.Environment(f, &samtemplate.Resolver{Region: Region, AccountID: Account})
