@@ -63,7 +63,7 @@ type whSMSFixture struct {
 	telnyx ed25519.PrivateKey
 }
 
-func newWhSMS(t *testing.T, publicURL string) *whSMSFixture {
+func newWhSMS(t testing.TB, publicURL string) *whSMSFixture {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

@@ -59,7 +59,7 @@ var errStoreDown = errors.New("dynamodb: throttled")
 
 // whEvent converts an HTTP request into the event API Gateway would send,
 // so bodies are base64-encoded exactly when API Gateway would.
-func whEvent(t *testing.T, path, contentType string, body []byte, headers map[string]string) events.APIGatewayV2HTTPRequest {
+func whEvent(t testing.TB, path, contentType string, body []byte, headers map[string]string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
 	r := httptest.NewRequest("POST", "https://relay.example.com"+path, bytes.NewReader(body))
 	r.Header.Set("Content-Type", contentType)
