@@ -7,6 +7,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +24,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/asl"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
@@ -96,6 +103,12 @@ func TestMain(m *testing.M) {
 	callbacks.secret = []byte(os.Getenv("CALLBACK_SIGNING_SECRET"))
 	callbacks.url = srv.URL
 	code := m.Run()
+	if code == 0 {
+		if err := tableHoldsNoSecret(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
 	_ = stack.Close(context.Background())
 	srv.Close()
 	if code == 0 {
@@ -137,6 +150,10 @@ func uniqueAccount(prefix string) string {
 }
 
 // register posts a checkpoint and returns the registration.
+// formTokens collects every form token handed out, to check none is stored
+// in clear.
+var formTokens sync.Map
+
 func register(t *testing.T, body map[string]any) relay.Registration {
 	t.Helper()
 	if _, ok := body["callback_url"]; !ok {
@@ -158,6 +175,9 @@ func register(t *testing.T, body map[string]any) relay.Registration {
 	var reg relay.Registration
 	if err := json.Unmarshal(raw, &reg); err != nil {
 		t.Fatalf("register: %v in %s", err, raw)
+	}
+	if i := strings.LastIndex(reg.FormURL, "/c/"); i >= 0 {
+		formTokens.Store(reg.FormURL[i+3:], true)
 	}
 	return reg
 }
@@ -428,4 +448,49 @@ func requireCallback(t *testing.T, id string, want checkpoint.Status) {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// tableHoldsNoSecret scans the whole table after the run: no code, TOTP
+// secret or form token the tests used may be stored in clear, in any
+// attribute of any item.
+func tableHoldsNoSecret() error {
+	db := dynamodb.New(dynamodb.Options{
+		Region: localstack.Region, BaseEndpoint: aws.String(stack.DynamoDBEndpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	needles := append([]string(nil), secretsUsed...)
+	formTokens.Range(func(k, _ any) bool { needles = append(needles, k.(string)); return true })
+	if len(needles) == len(secretsUsed) {
+		return errors.New("no form token was collected: the table check would prove nothing")
+	}
+	items := 0
+	var start map[string]types.AttributeValue
+	for {
+		out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(stack.TableName), ExclusiveStartKey: start})
+		if err != nil {
+			return fmt.Errorf("scan the table: %w", err)
+		}
+		for _, it := range out.Items {
+			items++
+			var plain map[string]any
+			if err := attributevalue.UnmarshalMap(it, &plain); err != nil {
+				return fmt.Errorf("read an item: %w", err)
+			}
+			raw, _ := json.Marshal(plain)
+			dump := string(raw)
+			for _, n := range needles {
+				if strings.Contains(dump, n) {
+					return fmt.Errorf("%q is stored in clear in item %v: %s", n, plain["pk"], dump)
+				}
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		start = out.LastEvaluatedKey
+	}
+	if items == 0 {
+		return errors.New("the table is empty: the check would prove nothing")
+	}
+	return nil
 }

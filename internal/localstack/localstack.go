@@ -42,10 +42,13 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/sfnlocal"
 )
 
-// Region and Account are the fake AWS identity of the local stack.
+// Region and Account are the fake AWS identity of the local stack. The
+// account id is all zeros so that a check that no code is stored or logged
+// in clear cannot trip on an ARN (the documentation's 123456789012 holds
+// the demo code 123456).
 const (
 	Region  = "us-east-1"
-	Account = "123456789012"
+	Account = "000000000000"
 )
 
 // Options configures a stack.
