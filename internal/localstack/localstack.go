@@ -377,8 +377,13 @@ func (s *Stack) wireFunctions(ctx context.Context, tpl *samtemplate.Template, fn
 			httpHandlers[f.LogicalID] = hh
 			continue
 		}
-		invoke := lambda.NewHandler(h)
-		fns.Register(functionARN(f.LogicalID), invoke.Invoke)
+		// aws-lambda-go reuses one response buffer per handler, since a
+		// Lambda instance runs one invocation at a time. The runner invokes
+		// concurrently, so each invocation gets a handler of its own, as if
+		// from its own instance.
+		fns.Register(functionARN(f.LogicalID), func(ctx context.Context, payload []byte) ([]byte, error) {
+			return lambda.NewHandler(h).Invoke(ctx, payload)
+		})
 	}
 	for _, rt := range tpl.Routes {
 		h, ok := httpHandlers[rt.Function]
