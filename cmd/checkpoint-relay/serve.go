@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/localstack"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providersim"
 )
@@ -111,8 +109,7 @@ Press Ctrl-C to stop.
 }
 
 // twilioCurl is a curl command posting an inbound SMS exactly as Twilio
-// does, with the X-Twilio-Signature Twilio would compute: base64 HMAC-SHA1
-// of the URL followed by each parameter name and value, sorted by name.
+// does, with the X-Twilio-Signature Twilio would compute.
 func twilioCurl(base string) string {
 	target := strings.TrimRight(os.Getenv("RELAY_PUBLIC_URL"), "/") + "/v1/webhooks/sms/twilio"
 	params := url.Values{
@@ -123,20 +120,12 @@ func twilioCurl(base string) string {
 		"Body":       {"Your LinkedIn verification code is " + providersim.DefaultCode + "."},
 		"NumMedia":   {"0"},
 	}
+	sig := inbound.TwilioSignature(os.Getenv("TWILIO_AUTH_TOKEN"), target, params)
 	keys := make([]string, 0, len(params))
 	for k := range params {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(target)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(params.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(os.Getenv("TWILIO_AUTH_TOKEN")))
-	mac.Write([]byte(b.String()))
-	sig := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	var lines []string
 	lines = append(lines, fmt.Sprintf("   curl -s %s/v1/webhooks/sms/twilio -H 'X-Twilio-Signature: %s'", base, sig))
 	for _, k := range keys {

@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -52,27 +47,10 @@ func (d *driver) twilio(ctx context.Context, p plan, code string, right bool) we
 	}
 	hdr := http.Header{
 		"Content-Type":       {"application/x-www-form-urlencoded"},
-		"X-Twilio-Signature": {twilioSignature(d.t.twilioToken, d.t.publicURL+path, params)},
+		"X-Twilio-Signature": {inbound.TwilioSignature(d.t.twilioToken, d.t.publicURL+path, params)},
 	}
 	status, body, rt, err := d.send(ctx, false, http.MethodPost, d.t.url+path, []byte(params.Encode()), hdr)
 	return webhookOutcome(srcTwilio, right, status, body, rt, err)
-}
-
-func twilioSignature(token, target string, params url.Values) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(target)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(params.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // smsGeneric posts the relay's own SMS JSON, signed with its HMAC scheme.
