@@ -120,6 +120,21 @@ const (
 // Outcomes lists every outcome.
 var Outcomes = []Outcome{Connected, NextCheckpoint, InvalidCode, Pending, Restart, Retry, Rejected, Resent}
 
+// FinalStatus is the status a checkpoint ends with once the provider gave
+// this outcome: connected, restart_required (restart) or failed
+// (rejected); false for an outcome that does not end a checkpoint.
+func (o Outcome) FinalStatus() (Status, bool) {
+	switch o {
+	case Connected:
+		return StatusConnected, true
+	case Restart:
+		return StatusRestartRequired, true
+	case Rejected:
+		return StatusFailed, true
+	}
+	return "", false
+}
+
 // Status is where a registered checkpoint stands.
 type Status string
 

@@ -111,8 +111,11 @@ func (s *Simulator) postpressSolve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	acc := s.lookup(checkpoint.APIPostpress, b.AccountID)
 	v := s.solve(acc, b.Code, b.Code == "TRY_ANOTHER_WAY")
+	delay := acc.solveDelay()
 	cp := acc.stats.Checkpoint
 	s.mu.Unlock()
+	// The account changed at once; only the answer is late.
+	pause(r, delay)
 
 	switch v {
 	case vConnected:
@@ -208,8 +211,11 @@ func (s *Simulator) linkupSolve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	acc := s.lookup(checkpoint.APILinkup, b.AccountID)
 	v := s.solve(acc, code, false)
+	delay := acc.solveDelay()
 	cp := acc.stats.Checkpoint
 	s.mu.Unlock()
+	// The account changed at once; only the answer is late.
+	pause(r, delay)
 
 	switch v {
 	case vConnected:
@@ -266,7 +272,10 @@ func (s *Simulator) edgesSolve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	acc := s.lookup(checkpoint.APIEdges, uid)
 	v := s.solve(acc, code, false)
+	delay := acc.solveDelay()
 	s.mu.Unlock()
+	// The account changed at once; only the answer is late.
+	pause(r, delay)
 
 	switch v {
 	case vConnected:

@@ -39,6 +39,10 @@ const DefaultAPIKey = "sim-key"
 // when an account does not say otherwise: the first polls answer pending.
 const DefaultApproveAfterPolls = 3
 
+// MaxSolveDelayMS bounds Account.SolveDelayMS: under the provider
+// clients' own 12 s timeout.
+const MaxSolveDelayMS = 10000
+
 // maxRequestBytes bounds request bodies: a checkpoint call is a few fields.
 const maxRequestBytes = 64 << 10
 
@@ -88,6 +92,11 @@ type Account struct {
 	OutageNext int `json:"outage_next,omitempty"`
 	// ResendUnacknowledged makes postpress resends answer success:false.
 	ResendUnacknowledged bool `json:"resend_unacknowledged,omitempty"`
+	// SolveDelayMS answers every solve call that many milliseconds (real
+	// time, whatever the TimeScale) after the account took it into
+	// account: the account connects at once, its answer comes late, as a
+	// slow provider's does. At most MaxSolveDelayMS.
+	SolveDelayMS int `json:"solve_delay_ms,omitempty"`
 	// TOTPSecret (base32, as authenticator apps take it) makes the right
 	// code the current authenticator code instead of Code: 6 digits, 30 s,
 	// SHA-1, one step of skew either way, as LinkedIn accepts.
@@ -190,8 +199,11 @@ func (s *Simulator) SetAccount(a Account) error {
 	if a.AccountID == "" {
 		return errors.New("account_id is required")
 	}
-	if a.OutageNext < 0 || a.KillAfterWrongCodes < 0 || a.ExpireAfterSeconds < 0 {
-		return errors.New("outage_next, kill_after_wrong_codes and expire_after_seconds must not be negative")
+	if a.OutageNext < 0 || a.KillAfterWrongCodes < 0 || a.ExpireAfterSeconds < 0 || a.SolveDelayMS < 0 {
+		return errors.New("outage_next, kill_after_wrong_codes, expire_after_seconds and solve_delay_ms must not be negative")
+	}
+	if a.SolveDelayMS > MaxSolveDelayMS {
+		return fmt.Errorf("solve_delay_ms must be at most %d", MaxSolveDelayMS)
 	}
 	if a.TOTPSecret != "" {
 		if _, err := totp.GenerateCode(a.TOTPSecret, time.Now()); err != nil {
@@ -374,6 +386,25 @@ func (s *Simulator) solve(acc *account, code string, tryAnotherWay bool) verdict
 	}
 	st.State = StateConnected
 	return vConnected
+}
+
+// solveDelay is how late the account answers a solve call. The caller
+// holds s.mu.
+func (acc *account) solveDelay() time.Duration {
+	return time.Duration(acc.spec.SolveDelayMS) * time.Millisecond
+}
+
+// pause waits d, or until the caller gives up.
+func pause(r *http.Request, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }
 
 // rightCode reports whether code solves the account's checkpoint.

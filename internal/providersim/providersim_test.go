@@ -428,3 +428,62 @@ func TestConcurrentCallsCountEveryCall(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestSolveDelayAnswersLateAfterTheAccountChanged: a slow account has
+// already connected when its answer is still on the way, for every API;
+// the answer is the usual one.
+func TestSolveDelayAnswersLateAfterTheAccountChanged(t *testing.T) {
+	for _, api := range checkpoint.APIs {
+		t.Run(string(api), func(t *testing.T) {
+			sim, _, base := newSim(t)
+			acct := "slow-" + string(api)
+			if err := sim.SetAccount(Account{API: api, AccountID: acct, SolveDelayMS: MaxSolveDelayMS}); err != nil {
+				t.Fatal(err)
+			}
+			client, err := providerapi.New(api, providerapi.Config{BaseURL: base, APIKey: keyFor(api)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			answered := make(chan providerapi.Result, 1)
+			go func() {
+				res, _ := client.Solve(ctx, providerapi.SolveRequest{AccountID: acct, Provider: checkpoint.ProviderLinkedIn, Type: checkpoint.Type2FA, Code: DefaultCode})
+				answered <- res
+			}()
+			for {
+				st, _ := sim.Stats(api, acct)
+				if st.State == StateConnected {
+					break
+				}
+				select {
+				case res := <-answered:
+					t.Fatalf("answered %+v before the account connected", res)
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+			select {
+			case res := <-answered:
+				t.Fatalf("answered %+v at once; want the answer held for solve_delay_ms", res)
+			default:
+			}
+			cancel() // the caller giving up ends the wait
+			<-answered
+		})
+	}
+	// Without a delay the same call answers as usual.
+	sim, _, base := newSim(t)
+	if err := sim.SetAccount(Account{API: checkpoint.APIEdges, AccountID: "quick"}); err != nil {
+		t.Fatal(err)
+	}
+	client, _ := providerapi.New(checkpoint.APIEdges, providerapi.Config{BaseURL: base, APIKey: DefaultAPIKey})
+	res, err := client.Solve(context.Background(), providerapi.SolveRequest{AccountID: "quick", Provider: checkpoint.ProviderLinkedIn, Type: checkpoint.Type2FA, Code: DefaultCode})
+	if err != nil || res.Outcome != checkpoint.Connected {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	for _, bad := range []int{-1, MaxSolveDelayMS + 1} {
+		if err := sim.SetAccount(Account{API: checkpoint.APIEdges, AccountID: "bad", SolveDelayMS: bad}); err == nil {
+			t.Errorf("solve_delay_ms %d accepted", bad)
+		}
+	}
+}

@@ -61,11 +61,18 @@ func NewCallbackClient() *http.Client {
 // Finish is the finish task: it marks the checkpoint final and POSTs the
 // signed callback. It is safe to retry: a checkpoint already ended with
 // the same status only has its callback sent (unless one was delivered).
+//
+// The end the state machine asks for never overrides the provider: while
+// a code is being solved (the solve lease is held) Finish waits up to
+// BusyWait, then answers Relay.SolveInProgress for the state machine to
+// retry; when the provider's answer already ended the checkpoint
+// (final_outcome connected, restart or rejected), that answer is the end,
+// whatever status was asked for.
 func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, error) {
-	cp, err := s.d.Store.MarkFinal(ctx, in.CheckpointID, in.Status, in.Reason, s.now())
+	cp, err := s.markFinal(ctx, in)
 	switch {
 	case errors.Is(err, store.ErrNotPending):
-		if cp.Status != in.Status {
+		if cp.Status != in.Status && cp.Status != recordedEnd(cp) {
 			// Ended otherwise (superseded): that end had no callback to
 			// send from here.
 			return FinishOutput{Status: cp.Status, Callback: "skipped"}, nil
@@ -73,7 +80,7 @@ func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, err
 	case err != nil:
 		return FinishOutput{}, err
 	default:
-		s.d.Log.Info("checkpoint ended", "checkpoint_id", cp.ID, "status", cp.Status, "reason", in.Reason)
+		s.d.Log.Info("checkpoint ended", "checkpoint_id", cp.ID, "status", cp.Status, "reason", cp.Reason)
 	}
 	if cp.CallbackURL == "" {
 		return FinishOutput{Status: cp.Status, Callback: "none"}, nil
@@ -106,6 +113,58 @@ func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, err
 	}
 	s.recordEvent(ctx, cp.ID, store.Event{At: s.now(), Kind: store.EventCallback, Outcome: calledBack})
 	return FinishOutput{Status: cp.Status, Callback: "delivered"}, nil
+}
+
+// markFinal ends the checkpoint as in asks, or as the provider's recorded
+// outcome says; store.MarkFinal's condition makes the guarantee.
+func (s *Service) markFinal(ctx context.Context, in FinishInput) (*store.Checkpoint, error) {
+	status, reason := in.Status, in.Reason
+	deadline := time.Now().Add(s.d.BusyWait) // real time, as in claim
+	for adopted := false; ; {
+		cp, err := s.d.Store.MarkFinal(ctx, in.CheckpointID, status, reason, s.now())
+		switch {
+		case errors.Is(err, store.ErrBusy):
+			if !time.Now().Before(deadline) {
+				return nil, TaskError(ErrorSolveInProgress, "a code is being solved; finish once it is recorded")
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(s.d.BusyPoll):
+			}
+		case errors.Is(err, store.ErrOutcomeRecorded) && !adopted:
+			st, ok := cp.FinalOutcome.FinalStatus()
+			if !ok {
+				return nil, fmt.Errorf("relay: recorded outcome %q ends no checkpoint", cp.FinalOutcome)
+			}
+			s.d.Log.Info("finish adopts the provider's recorded outcome", "checkpoint_id", cp.ID,
+				"asked", in.Status, "asked_reason", in.Reason, "outcome", cp.FinalOutcome)
+			status, reason, adopted = st, endReason(cp.FinalOutcome), true
+		default:
+			return cp, err
+		}
+	}
+}
+
+// endReason is the reason the state machine gives the end of each final
+// outcome (statemachine/checkpoint.asl.json).
+func endReason(o checkpoint.Outcome) string {
+	switch o {
+	case checkpoint.Connected:
+		return "solved"
+	case checkpoint.Restart:
+		return "session_expired"
+	case checkpoint.Rejected:
+		return "rejected"
+	}
+	return ""
+}
+
+// recordedEnd is the status the provider's recorded outcome ends cp with,
+// "" if none.
+func recordedEnd(cp *store.Checkpoint) checkpoint.Status {
+	st, _ := cp.FinalOutcome.FinalStatus()
+	return st
 }
 
 // calledBack marks the history line of a delivered callback.

@@ -138,15 +138,39 @@ func (s *Service) submitCode(ctx context.Context, id string, ch checkpoint.Chann
 		}
 	}
 	out.Result = resultJSON(result)
-	h, err := s.d.Store.Settle(ctx, id, owner, out)
+	h, owner, err := s.settle(ctx, id, owner, out)
 	if err != nil {
 		return DeliveryResult{}, true, fmt.Errorf("relay: record outcome: %w", err)
 	}
-	if err := s.handOff(ctx, id, h, result); err != nil {
+	if err := s.handOff(ctx, id, owner, h, result); err != nil {
 		return DeliveryResult{}, true, err
 	}
 	s.d.Log.Info("code solved", "checkpoint_id", id, "channel", ch, "outcome", res.Outcome, "error_type", res.ErrorType)
 	return DeliveryResult{Status: DeliverySolved, CheckpointID: id, Outcome: res.Outcome}, true, nil
+}
+
+// settle records the outcome of a solve whose call reached the provider.
+// Should the lease have been lost meanwhile (it ran out, or the checkpoint
+// ended), the provider's answer is still a fact: it is recorded without
+// the lease while the checkpoint is pending, and only in the history once
+// it has ended. Either way the caller goes on (a webhook answers 2xx: its
+// sender's retry could only be a duplicate). It returns the owner whose
+// lease the hand-off releases: "" once the lease was lost.
+func (s *Service) settle(ctx context.Context, id, owner string, out store.Outcome) (store.Handoff, string, error) {
+	h, err := s.d.Store.Settle(ctx, id, owner, out)
+	if !errors.Is(err, store.ErrLeaseLost) || h.Checkpoint == nil {
+		return h, owner, err
+	}
+	if h.Checkpoint.Status == checkpoint.StatusPending {
+		s.d.Log.Warn("solve lease lost before the outcome was recorded; recording it anyway", "checkpoint_id", id, "outcome", out.Event.Outcome)
+		h, err = s.d.Store.Settle(ctx, id, "", out)
+		return h, "", err
+	}
+	s.d.Log.Warn("outcome arrived after the checkpoint ended", "checkpoint_id", id, "outcome", out.Event.Outcome, "status", h.Checkpoint.Status)
+	e := out.Event
+	e.Detail = strings.TrimPrefix(e.Detail+"; after the end ("+string(h.Checkpoint.Status)+")", "; ")
+	s.recordEvent(ctx, id, e)
+	return store.Handoff{Checkpoint: h.Checkpoint}, "", nil
 }
 
 // claim takes the solve lease, waiting while another solve holds it.
@@ -192,11 +216,14 @@ func (s *Service) solve(ctx context.Context, cp *store.Checkpoint, code string, 
 // execution is told.
 func (s *Service) outcomeOf(cp *store.Checkpoint, res providerapi.Result, ch checkpoint.Channel) (store.Outcome, TaskResult) {
 	out := store.Outcome{Event: store.Event{At: s.now(), Kind: store.EventSolve, Channel: ch, Outcome: res.Outcome, Detail: res.ErrorType}}
-	result := TaskResult{Outcome: res.Outcome, Mode: cp.Mode, Type: cp.Type, Detail: res.Detail, ErrorType: res.ErrorType}
+	result := TaskResult{Outcome: res.Outcome, Mode: cp.Mode, Type: cp.Type, Detail: res.Detail, ErrorType: res.ErrorType, WrongCodes: cp.WrongCodes}
 	switch res.Outcome {
 	case checkpoint.InvalidCode:
 		if ch != checkpoint.ChannelTOTP {
+			// Exact: cp was read by the claim, and only the lease holder
+			// counts wrong codes.
 			out.WrongCodes = 1
+			result.WrongCodes++
 		}
 		if ch == checkpoint.ChannelForm {
 			out.FormWrongCodes = 1

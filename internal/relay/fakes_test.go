@@ -92,6 +92,9 @@ type fakeProvider struct {
 	inFlight int
 	maxIn    int
 	hold     time.Duration
+	// gate, when set, holds every Solve until it is closed: a provider
+	// that has the code and has not answered yet.
+	gate chan struct{}
 }
 
 func newFakeProvider(api checkpoint.API, def checkpoint.Outcome) *fakeProvider {
@@ -115,8 +118,11 @@ func (p *fakeProvider) Solve(_ context.Context, req providerapi.SolveRequest) (p
 	if !ok {
 		res = p.def
 	}
-	hold := p.hold
+	hold, gate := p.hold, p.gate
 	p.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	// hold widens the window in which a second solve could overlap; the
 	// assertion is on maxIn, never on time.
 	time.Sleep(hold)
@@ -134,6 +140,33 @@ func (p *fakeProvider) Resend(context.Context, providerapi.ResendRequest) (provi
 	}
 	p.resends++
 	return providerapi.Result{Outcome: checkpoint.Resent}, nil
+}
+
+// holdSolves makes Solve wait until the returned func is called.
+func (p *fakeProvider) holdSolves() (release func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gate = make(chan struct{})
+	var once sync.Once
+	gate := p.gate
+	return func() { once.Do(func() { close(gate) }) }
+}
+
+// waitForCall waits until Solve has been called n times.
+func (p *fakeProvider) waitForCall(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(p.calls()) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the provider saw %d calls, want %d", len(p.calls()), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (p *fakeProvider) resendCalls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.resends
 }
 
 func (p *fakeProvider) calls() []string {

@@ -162,11 +162,11 @@ func (s *Service) solveAndHandOff(ctx context.Context, id, code string, ch check
 		out.Result = resultJSON(result)
 	}
 	ctx = context.WithoutCancel(ctx)
-	h, err := s.d.Store.Settle(ctx, id, owner, out)
+	h, owner, err := s.settle(ctx, id, owner, out)
 	if err != nil {
 		return DeliveryResult{}, err
 	}
-	if err := s.handOff(ctx, id, h, result); err != nil {
+	if err := s.handOff(ctx, id, owner, h, result); err != nil {
 		return DeliveryResult{}, err
 	}
 	return DeliveryResult{Status: DeliverySolved, CheckpointID: id, Outcome: res.Outcome}, nil

@@ -151,30 +151,46 @@ func resultJSON(r TaskResult) string {
 
 // handOff delivers result to the waiting execution if Settle took a task
 // token; a dead token (the task timed out meanwhile) sends the result back
-// to be parked for the next await-code, or to a newer token.
-func (s *Service) handOff(ctx context.Context, id string, h store.Handoff, result TaskResult) error {
+// to be parked for the next await-code or the late solve, or to a newer
+// token. owner's lease, which Settle kept while the result was on its
+// way, is released once the result is delivered or parked.
+func (s *Service) handOff(ctx context.Context, id, owner string, h store.Handoff, result TaskResult) error {
 	token := h.TaskToken
 	for attempt := 0; token != "" && attempt < 3; attempt++ {
 		err := s.d.Workflow.Succeed(ctx, token, result)
 		if err == nil {
+			s.releaseAfterHandOff(ctx, id, owner)
 			return nil
 		}
 		if !errors.Is(err, workflow.ErrTaskGone) {
 			// Step Functions kept failing (the SDK has retried). Park the
 			// result rather than lose it: the waiting task times out, and
-			// the next await-code takes it. Should the call have landed
-			// after all, the execution sees the outcome twice, which its
-			// bounded counters absorb; a lost outcome would cost a whole
-			// wait.
+			// the late solve takes it. Should the call have landed after
+			// all, the execution sees the outcome twice, which its bounded
+			// counters absorb; a lost outcome would cost a whole wait.
 			s.d.Log.Warn("resume execution failed; outcome parked", "checkpoint_id", id, "error", err)
-			_, perr := s.d.Store.Settle(ctx, id, "", store.Outcome{Result: resultJSON(result), StaleToken: token})
+			_, perr := s.d.Store.Settle(ctx, id, owner, store.Outcome{Result: resultJSON(result), StaleToken: token})
 			return perr
 		}
-		next, err := s.d.Store.Settle(ctx, id, "", store.Outcome{Result: resultJSON(result), StaleToken: token})
+		next, err := s.d.Store.Settle(ctx, id, owner, store.Outcome{Result: resultJSON(result), StaleToken: token})
 		if err != nil {
 			return err
 		}
 		token = next.TaskToken
 	}
+	if token != "" {
+		s.releaseAfterHandOff(ctx, id, owner)
+	}
 	return nil
+}
+
+func (s *Service) releaseAfterHandOff(ctx context.Context, id, owner string) {
+	if owner == "" {
+		return
+	}
+	// The result is with the execution: a release that fails only leaves
+	// the lease to run out.
+	if err := s.d.Store.ReleaseLease(ctx, id, owner, ""); err != nil {
+		s.d.Log.Warn("release the lease after a hand-off", "checkpoint_id", id, "error", err)
+	}
 }

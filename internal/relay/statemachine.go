@@ -48,6 +48,9 @@ func (s *Service) AwaitCode(ctx context.Context, in AwaitCodeInput) error {
 // A transient provider answer is the error Relay.ProviderRetry, returned
 // unwrapped so the Lambda runtime reports that name.
 func (s *Service) Solve(ctx context.Context, in SolveInput) (TaskResult, error) {
+	if in.Mode == SolveLate {
+		return s.solveLate(ctx, in.CheckpointID)
+	}
 	if parked, err := s.d.Store.TakeUndelivered(ctx, in.CheckpointID); err != nil {
 		return TaskResult{}, err
 	} else if parked != "" {
@@ -76,6 +79,65 @@ func (s *Service) Solve(ctx context.Context, in SolveInput) (TaskResult, error) 
 		return s.solvePending(ctx, in.CheckpointID)
 	}
 	return TaskResult{}, fmt.Errorf("relay: unknown solve mode %q", in.Mode)
+}
+
+// solveLate runs when a code wait timed out. A code that reached the relay
+// before the wait ended is answered as if it had come in time: if its solve
+// is still running it is waited for (Relay.SolveInProgress after BusyWait),
+// then the outcome its handler parked, or the recorded final outcome, is
+// the answer; with neither it is OutcomeNone (no code in time).
+func (s *Service) solveLate(ctx context.Context, id string) (TaskResult, error) {
+	cp, err := s.awaitSolve(ctx, id)
+	if err != nil {
+		return TaskResult{}, err
+	}
+	if cp.Status != checkpoint.StatusPending {
+		return TaskResult{}, TaskError(ErrorCheckpointEnded, "the checkpoint has ended")
+	}
+	parked, err := s.d.Store.TakeUndelivered(ctx, id)
+	if err != nil {
+		return TaskResult{}, err
+	}
+	if parked != "" {
+		var result TaskResult
+		if err := json.Unmarshal([]byte(parked), &result); err != nil {
+			return TaskResult{}, fmt.Errorf("relay: decode parked outcome: %w", err)
+		}
+		return result, nil
+	}
+	if cp.FinalOutcome != "" {
+		return resultOf(cp, cp.FinalOutcome), nil
+	}
+	return resultOf(cp, OutcomeNone), nil
+}
+
+// awaitSolve reads the checkpoint once no solve holds its lease, waiting
+// up to BusyWait (real time, as claim does) for one that does; then it
+// answers Relay.SolveInProgress, for the state machine to retry.
+func (s *Service) awaitSolve(ctx context.Context, id string) (*store.Checkpoint, error) {
+	deadline := time.Now().Add(s.d.BusyWait)
+	for {
+		cp, err := s.d.Store.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if cp.LeaseOwner == "" || cp.LeaseUntil < s.d.Now().UnixMilli() || cp.Status != checkpoint.StatusPending {
+			return cp, nil
+		}
+		if !time.Now().Before(deadline) {
+			return nil, TaskError(ErrorSolveInProgress, "a code is being solved")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(s.d.BusyPoll):
+		}
+	}
+}
+
+// resultOf is a task result that reports an outcome of cp as it stands.
+func resultOf(cp *store.Checkpoint, o checkpoint.Outcome) TaskResult {
+	return TaskResult{Outcome: o, Mode: cp.Mode, Type: cp.Type, WrongCodes: cp.WrongCodes}
 }
 
 // TOTPPeriod is the authenticator time step.
@@ -141,9 +203,11 @@ func (s *Service) solvePending(ctx context.Context, id string) (TaskResult, erro
 		// answer the end if there is one, else let the execution wait for
 		// another code.
 		if cp.FinalOutcome != "" {
-			return TaskResult{Outcome: cp.FinalOutcome, Mode: cp.Mode, Type: cp.Type}, nil
+			return resultOf(cp, cp.FinalOutcome), nil
 		}
-		return TaskResult{Outcome: checkpoint.InvalidCode, Mode: cp.Mode, Type: cp.Type, Detail: "no pending code"}, nil
+		r := resultOf(cp, checkpoint.InvalidCode)
+		r.Detail = "no pending code"
+		return r, nil
 	}
 	code, err := s.d.Sealer.Open(ctx, cp.SealedPendingCode, store.PendingCodeContext(id))
 	if err != nil {
@@ -172,7 +236,7 @@ func (s *Service) solveTaskStep(ctx context.Context, id, code, fp string, ch che
 		return TaskResult{}, TaskError(ErrorProviderRetry, "another solve is in progress")
 	case errors.Is(err, store.ErrNotPending):
 		if cp != nil && cp.Status == checkpoint.StatusPending && cp.FinalOutcome != "" {
-			return TaskResult{Outcome: cp.FinalOutcome, Mode: cp.Mode, Type: cp.Type}, nil
+			return resultOf(cp, cp.FinalOutcome), nil
 		}
 		return TaskResult{}, TaskError(ErrorCheckpointEnded, "the checkpoint has ended")
 	case err != nil:
@@ -195,7 +259,7 @@ func (s *Service) solveTaskStep(ctx context.Context, id, code, fp string, ch che
 	case code != "" && fp == "" && res.Outcome != checkpoint.Retry:
 		out.ClearPendingCode = true
 	}
-	if _, err := s.d.Store.Settle(context.WithoutCancel(ctx), id, owner, out); err != nil {
+	if _, _, err := s.settle(context.WithoutCancel(ctx), id, owner, out); err != nil {
 		return TaskResult{}, fmt.Errorf("relay: record outcome: %w", err)
 	}
 	if res.Outcome == checkpoint.Retry {
@@ -209,13 +273,17 @@ func (s *Service) pendingResult(ctx context.Context, id string) (TaskResult, err
 	if err != nil {
 		return TaskResult{}, err
 	}
-	return TaskResult{Outcome: checkpoint.Pending, Mode: cp.Mode, Type: cp.Type, Detail: "a code is being solved"}, nil
+	r := resultOf(cp, checkpoint.Pending)
+	r.Detail = "a code is being solved"
+	return r, nil
 }
 
 // Resend is the resend task. If a code settled the checkpoint while the
-// wait timed out, it answers that outcome instead of resending.
+// wait timed out, it answers that outcome instead of resending; a code
+// still being solved is waited for first (Relay.SolveInProgress after
+// BusyWait), so a resend never crosses a solve at the provider.
 func (s *Service) Resend(ctx context.Context, in ResendInput) (TaskResult, error) {
-	cp, err := s.d.Store.Get(ctx, in.CheckpointID)
+	cp, err := s.awaitSolve(ctx, in.CheckpointID)
 	if err != nil {
 		return TaskResult{}, err
 	}
@@ -226,7 +294,7 @@ func (s *Service) Resend(ctx context.Context, in ResendInput) (TaskResult, error
 		if _, err := s.d.Store.TakeUndelivered(ctx, cp.ID); err != nil {
 			return TaskResult{}, err
 		}
-		return TaskResult{Outcome: cp.FinalOutcome, Mode: cp.Mode, Type: cp.Type}, nil
+		return resultOf(cp, cp.FinalOutcome), nil
 	}
 	res, err := s.resend(ctx, cp, checkpoint.Channel(""))
 	if err != nil {
@@ -235,7 +303,9 @@ func (s *Service) Resend(ctx context.Context, in ResendInput) (TaskResult, error
 	if res.Outcome == checkpoint.Retry {
 		return TaskResult{}, TaskError(ErrorProviderRetry, "provider answered a transient error: "+res.ErrorType)
 	}
-	return TaskResult{Outcome: res.Outcome, Mode: cp.Mode, Type: cp.Type, Detail: res.Detail, ErrorType: res.ErrorType}, nil
+	r := resultOf(cp, res.Outcome)
+	r.Detail, r.ErrorType = res.Detail, res.ErrorType
+	return r, nil
 }
 
 // resend asks the API for the notification again and records it.

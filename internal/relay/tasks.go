@@ -38,6 +38,11 @@ type TaskResult struct {
 	Type      checkpoint.Type    `json:"type"`
 	Detail    string             `json:"detail,omitempty"`
 	ErrorType string             `json:"error_type,omitempty"`
+	// WrongCodes is the checkpoint item's own count of wrong codes once
+	// this outcome is recorded. The state machine's bound uses it as well
+	// as its own counter, so outcomes that reached the execution as one
+	// (a parked outcome replaced by a newer one) still count each code.
+	WrongCodes int `json:"wrong_codes"`
 }
 
 // AwaitCodeInput is the payload of the await-code task.
@@ -53,7 +58,14 @@ const (
 	SolveTOTP        SolveMode = "totp"
 	SolvePoll        SolveMode = "poll"
 	SolvePendingCode SolveMode = "pending_code"
+	// SolveLate runs when a code wait timed out: it waits for a code still
+	// being solved and answers the outcome a code handler recorded while
+	// the wait was ending, or OutcomeNone.
+	SolveLate SolveMode = "late"
 )
+
+// OutcomeNone is the late solve's answer when no code arrived.
+const OutcomeNone checkpoint.Outcome = "none"
 
 // SolveInput is the payload of the solve task.
 type SolveInput struct {
@@ -98,6 +110,10 @@ const (
 	// ErrorSuperseded is the StopExecution error of a superseded
 	// checkpoint's execution.
 	ErrorSuperseded = "Relay.Superseded"
+	// ErrorSolveInProgress: finish, resend or the late-outcome solve met a
+	// code being solved (the solve lease is held) and waited BusyWait for
+	// it; retry shortly, the code's outcome decides what comes next.
+	ErrorSolveInProgress = "Relay.SolveInProgress"
 )
 
 // TaskError returns an error the Lambda runtime reports with exactly this

@@ -36,6 +36,9 @@ var (
 	ErrBusy       = errors.New("store: another solve holds the lease")
 	ErrFormLocked = errors.New("store: too many wrong codes on the form")
 	ErrLeaseLost  = errors.New("store: solve lease lost")
+	// ErrOutcomeRecorded: the provider's recorded final outcome ends the
+	// checkpoint with another status than the one asked for.
+	ErrOutcomeRecorded = errors.New("store: the provider's recorded outcome ends the checkpoint otherwise")
 )
 
 // Retention is how long a checkpoint item outlives its expiry, so the app
@@ -476,8 +479,9 @@ func (o Outcome) apply(u *update) {
 // Handoff says where an outcome went.
 type Handoff struct {
 	// TaskToken, when set, is the token of the waiting execution, now
-	// removed from the item: the caller sends the result with it (and, if
-	// the token turns out dead, calls Settle again with StaleToken).
+	// removed from the item: the caller sends the result with it, then
+	// releases the lease (or, if the token turns out dead, calls Settle
+	// again with StaleToken).
 	TaskToken string
 	// Parked is true when no execution was waiting: the result waits in the
 	// undelivered slot for the next await-code or poll.
@@ -491,17 +495,27 @@ type Handoff struct {
 // most once or twice.
 const handoffAttempts = 4
 
-// Settle records an outcome and releases the lease held by owner (if
-// owner is not empty), and in the same write either takes the stored task
-// token (to send the result) or, when there is none, parks the result in
-// the undelivered slot. StoreTaskToken is its mirror image, so a result
+// Settle records an outcome under the lease held by owner (if owner is
+// not empty), and in the same write either takes the stored task token (to
+// send the result) or, when there is none, parks the result in the
+// undelivered slot. StoreTaskToken is its mirror image, so a result
 // reaches the execution exactly once whichever of the two runs first.
+//
+// Parking, or recording an outcome without a result, releases the lease.
+// Taking the token does not: the result is still on its way, and the lease
+// says so until the caller has sent it (then ReleaseLease), or found the
+// token dead (then Settle again with StaleToken, which parks it and
+// releases the lease). So a task that waits for the lease (finish, resend,
+// the late solve) never looks between the token's taking and the park.
 func (s *Store) Settle(ctx context.Context, id, owner string, o Outcome) (Handoff, error) {
-	base := func() *update {
+	base := func(release bool) *update {
 		u := newUpdate()
 		o.apply(u)
 		if owner != "" {
-			u.Remove("lease_until", "lease_owner").If("%s = %s", attr("lease_owner"), owner)
+			u.If("%s = %s", attr("lease_owner"), owner)
+			if release {
+				u.Remove("lease_until", "lease_owner")
+			}
 		}
 		return u
 	}
@@ -512,7 +526,7 @@ func (s *Store) Settle(ctx context.Context, id, owner string, o Outcome) (Handof
 		return nil
 	}
 	if o.Result == "" {
-		cp, err := s.exec(ctx, id, base(), types.ReturnValueAllNew)
+		cp, err := s.exec(ctx, id, base(true), types.ReturnValueAllNew)
 		if err != nil {
 			cp, err = s.failed(ctx, id, err, classify)
 			if err == nil {
@@ -523,7 +537,7 @@ func (s *Store) Settle(ctx context.Context, id, owner string, o Outcome) (Handof
 	}
 	for range handoffAttempts {
 		// A: an execution waits: take its token.
-		u := base().Remove("task_token").If("attribute_exists(%s)", attr("task_token"))
+		u := base(false).Remove("task_token").If("attribute_exists(%s)", attr("task_token"))
 		if o.StaleToken != "" {
 			u.If("%s <> %s", attr("task_token"), o.StaleToken)
 		}
@@ -536,7 +550,7 @@ func (s *Store) Settle(ctx context.Context, id, owner string, o Outcome) (Handof
 			return Handoff{}, fmt.Errorf("settle: %w", err)
 		}
 		// B: none waits (or only the dead one): park the result.
-		u = base().Set("undelivered", o.Result)
+		u = base(true).Set("undelivered", o.Result)
 		if o.StaleToken != "" {
 			u.Remove("task_token").If("attribute_not_exists(%s) OR %s = %s", attr("task_token"), attr("task_token"), o.StaleToken)
 		} else {
@@ -621,9 +635,22 @@ func (s *Store) TakePendingCode(ctx context.Context, id string) ([]byte, error) 
 
 // MarkFinal ends a pending checkpoint with status and reason, dropping
 // whatever only a pending checkpoint needs (task token, lease, parked
-// outcome, pending code). If it had already ended, it returns the item
-// and ErrNotPending, so a retried finish can tell its own earlier write
-// (same status) from a different end.
+// outcome, pending code). at is also the clock of the solve lease.
+//
+// An end the state machine decides (any status but superseded) never
+// overrides the provider, and the write's condition says so:
+//   - while a solve holds the lease (a code the provider may be answering
+//     right now), or when one released it between the write and the read
+//     that explains its refusal, it returns the item and ErrBusy: wait for
+//     the solve to settle, then finish again;
+//   - when a final outcome is recorded that ends the checkpoint with
+//     another status (final_outcome connected, but status
+//     restart_required), it returns the item and ErrOutcomeRecorded: the
+//     caller finishes with the recorded outcome's status instead.
+//
+// A superseded checkpoint ends at once: the app registered a new one.
+// If it had already ended, MarkFinal returns the item and ErrNotPending, so
+// a retried finish can tell its own earlier write from a different end.
 func (s *Store) MarkFinal(ctx context.Context, id string, status checkpoint.Status, reason string, at time.Time) (*Checkpoint, error) {
 	kind := EventFinished
 	if status == checkpoint.StatusSuperseded {
@@ -636,11 +663,42 @@ func (s *Store) MarkFinal(ctx context.Context, id string, status checkpoint.Stat
 	if reason != "" {
 		u.Set("reason", reason)
 	}
+	guarded := status != checkpoint.StatusSuperseded
+	if guarded {
+		u.If("attribute_not_exists(%s) OR %s < %s", attr("lease_until"), attr("lease_until"), at.UnixMilli())
+		if o, ok := outcomeEnding(status); ok {
+			u.If("attribute_not_exists(%s) OR %s = %s", attr("final_outcome"), attr("final_outcome"), o)
+		} else {
+			u.If("attribute_not_exists(%s)", attr("final_outcome"))
+		}
+	}
 	cp, err := s.exec(ctx, id, u, types.ReturnValueAllNew)
 	if err == nil {
 		return cp, nil
 	}
-	return s.failed(ctx, id, err, func(*Checkpoint) error { return ErrNotPending })
+	return s.failed(ctx, id, err, func(cp *Checkpoint) error {
+		switch {
+		case cp.Status != checkpoint.StatusPending:
+			return ErrNotPending
+		case guarded && cp.LeaseUntil >= at.UnixMilli():
+			return ErrBusy
+		case guarded && cp.FinalOutcome != "":
+			return ErrOutcomeRecorded
+		}
+		// Every condition holds now, so the lease did when the write was
+		// made: the solve settled in between. Try again, as while it ran.
+		return ErrBusy
+	})
+}
+
+// outcomeEnding is the final outcome that ends a checkpoint with status.
+func outcomeEnding(status checkpoint.Status) (checkpoint.Outcome, bool) {
+	for _, o := range []checkpoint.Outcome{checkpoint.Connected, checkpoint.Restart, checkpoint.Rejected} {
+		if st, _ := o.FinalStatus(); st == status {
+			return o, true
+		}
+	}
+	return "", false
 }
 
 func reasonSuffix(r string) string {

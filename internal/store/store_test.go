@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/dynalitetest"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
@@ -397,5 +400,210 @@ func TestRecordEventStopsAtTheBound(t *testing.T) {
 	}
 	if err := s.RecordEvent(ctx, "cp_none", store.Event{At: t0, Kind: store.EventLateCode}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("event on a missing checkpoint: %v", err)
+	}
+}
+
+func TestMarkFinalWaitsForAHeldLease(t *testing.T) {
+	ctx := context.Background()
+	s := dynalitetest.Store(t)
+	create(t, s, newCP("cp_lease", t0))
+	if _, err := s.ClaimSolve(ctx, "cp_lease", claim("solver", "code1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := s.MarkFinal(ctx, "cp_lease", checkpoint.StatusRestartRequired, "no_code_received", t0.Add(time.Second))
+	if !errors.Is(err, store.ErrBusy) || cp.Status != checkpoint.StatusPending || cp.LeaseOwner != "solver" {
+		t.Fatalf("MarkFinal during a solve: %v, item %+v; want ErrBusy and the item untouched", err, cp)
+	}
+	// The solver records its outcome: the lease it still held is honoured.
+	if _, err := s.Settle(ctx, "cp_lease", "solver", store.Outcome{WrongCodes: 1}); err != nil {
+		t.Fatalf("settle after the refused finish: %v", err)
+	}
+	if _, err := s.MarkFinal(ctx, "cp_lease", checkpoint.StatusRestartRequired, "no_code_received", t0.Add(2*time.Second)); err != nil {
+		t.Fatalf("MarkFinal once the lease is free: %v", err)
+	}
+
+	// A lease past its end belongs to a dead solver: it does not block.
+	create(t, s, newCP("cp_dead", t0))
+	if _, err := s.ClaimSolve(ctx, "cp_dead", claim("dead", "code1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkFinal(ctx, "cp_dead", checkpoint.StatusFailed, "internal_error", t0.Add(31*time.Second)); err != nil {
+		t.Fatalf("MarkFinal after the lease ran out: %v", err)
+	}
+
+	// A newer registration supersedes at once, lease or not.
+	create(t, s, newCP("cp_sup", t0))
+	if _, err := s.ClaimSolve(ctx, "cp_sup", claim("solver", "code1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkFinal(ctx, "cp_sup", checkpoint.StatusSuperseded, "superseded", t0.Add(time.Second)); err != nil {
+		t.Fatalf("supersede during a solve: %v", err)
+	}
+	if _, err := s.Settle(ctx, "cp_sup", "solver", store.Outcome{Final: checkpoint.Connected}); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("settle after the supersede: %v, want ErrLeaseLost", err)
+	}
+}
+
+func TestMarkFinalHonoursTheRecordedOutcome(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		recorded checkpoint.Outcome
+		asked    checkpoint.Status
+		ok       bool
+	}{
+		{checkpoint.Connected, checkpoint.StatusRestartRequired, false},
+		{checkpoint.Connected, checkpoint.StatusFailed, false},
+		{checkpoint.Connected, checkpoint.StatusNeedsHuman, false},
+		{checkpoint.Connected, checkpoint.StatusConnected, true},
+		{checkpoint.Restart, checkpoint.StatusFailed, false},
+		{checkpoint.Restart, checkpoint.StatusRestartRequired, true},
+		{checkpoint.Rejected, checkpoint.StatusRestartRequired, false},
+		{checkpoint.Rejected, checkpoint.StatusFailed, true},
+		{"", checkpoint.StatusRestartRequired, true},
+	} {
+		t.Run(fmt.Sprintf("%s_then_%s", tc.recorded, tc.asked), func(t *testing.T) {
+			s := dynalitetest.Store(t)
+			create(t, s, newCP("cp_f", t0))
+			if tc.recorded != "" {
+				if _, err := s.ClaimSolve(ctx, "cp_f", claim("a", "code1", t0)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Settle(ctx, "cp_f", "a", store.Outcome{Final: tc.recorded}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cp, err := s.MarkFinal(ctx, "cp_f", tc.asked, "why", t0.Add(time.Second))
+			switch {
+			case tc.ok && (err != nil || cp.Status != tc.asked):
+				t.Fatalf("got %v, status %v; want it ended %s", err, cp, tc.asked)
+			case !tc.ok && (!errors.Is(err, store.ErrOutcomeRecorded) || cp.Status != checkpoint.StatusPending):
+				t.Fatalf("got %v; want ErrOutcomeRecorded and the checkpoint still pending", err)
+			}
+		})
+	}
+}
+
+// TestAFinishNeverOverridesASolveThatRacesIt: a code claimed, solved
+// (connected) and settled while the state machine finishes the checkpoint
+// for want of a code: the conditional writes leave exactly two ends
+// possible, a late code (the finish came first) or connected.
+func TestAFinishNeverOverridesASolveThatRacesIt(t *testing.T) {
+	ctx := context.Background()
+	s := dynalitetest.Store(t)
+	for i := range 8 {
+		id := fmt.Sprint("cp_fr", i)
+		create(t, s, newCP(id, t0))
+		var (
+			wg      sync.WaitGroup
+			claimed bool
+			settled error
+		)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, err := s.ClaimSolve(ctx, id, claim("solver", "code", t0)); err != nil {
+				return
+			}
+			claimed = true
+			_, settled = s.Settle(ctx, id, "solver", store.Outcome{Final: checkpoint.Connected})
+		}()
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				_, err := s.MarkFinal(ctx, id, checkpoint.StatusRestartRequired, "no_code_received", t0.Add(time.Second))
+				if !errors.Is(err, store.ErrBusy) {
+					return
+				}
+			}
+		}()
+		wg.Wait()
+		cp, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case claimed && settled != nil:
+			t.Fatalf("round %d: the solver lost its lease to the finish: %v", i, settled)
+		case claimed && (cp.Status != checkpoint.StatusPending || cp.FinalOutcome != checkpoint.Connected):
+			t.Fatalf("round %d: solved connected, item %s/%s", i, cp.Status, cp.FinalOutcome)
+		case !claimed && cp.Status != checkpoint.StatusRestartRequired:
+			t.Fatalf("round %d: nothing claimed, item %s", i, cp.Status)
+		}
+	}
+}
+
+// settlesAfterAFailedWrite is a DynamoDB client on which the first
+// conditional write that fails is followed, before its caller can read
+// the item, by hook: the solve that held the lease settles in between.
+type settlesAfterAFailedWrite struct {
+	store.DB
+	once sync.Once
+	hook func()
+}
+
+func (d *settlesAfterAFailedWrite) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	out, err := d.DB.UpdateItem(ctx, in, opts...)
+	var cf *types.ConditionalCheckFailedException
+	if errors.As(err, &cf) {
+		d.once.Do(d.hook)
+	}
+	return out, err
+}
+
+// TestMarkFinalRefusedByALeaseReleasedSinceIsBusy: the refusal's reason is
+// read after the write; a lease released in between leaves no visible
+// reason, and the answer is still "busy, try again", not a failure.
+func TestMarkFinalRefusedByALeaseReleasedSinceIsBusy(t *testing.T) {
+	ctx := context.Background()
+	client := dynalitetest.Client(dynalitetest.Start(t))
+	table := dynalitetest.NewTable(t, client)
+	plain := store.New(client, table)
+	create(t, plain, newCP("cp_rel", t0))
+	if _, err := plain.ClaimSolve(ctx, "cp_rel", claim("solver", "code1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	db := &settlesAfterAFailedWrite{DB: client, hook: func() {
+		if _, err := plain.Settle(ctx, "cp_rel", "solver", store.Outcome{WrongCodes: 1}); err != nil {
+			t.Errorf("settle: %v", err)
+		}
+	}}
+	s := store.New(db, table)
+	if _, err := s.MarkFinal(ctx, "cp_rel", checkpoint.StatusRestartRequired, "no_code_received", t0.Add(time.Second)); !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("got %v, want ErrBusy", err)
+	}
+	if _, err := s.MarkFinal(ctx, "cp_rel", checkpoint.StatusRestartRequired, "no_code_received", t0.Add(time.Second)); err != nil {
+		t.Fatalf("the finish after the solve settled: %v", err)
+	}
+}
+
+// TestTheLeaseCoversTheHandOff: a result on its way to the execution
+// (its token taken, not yet sent) keeps the solve lease, so a finish
+// waits for it; parking the result after a dead token releases it.
+func TestTheLeaseCoversTheHandOff(t *testing.T) {
+	ctx := context.Background()
+	s := dynalitetest.Store(t)
+	create(t, s, newCP("cp_h", t0))
+	if _, err := s.StoreTaskToken(ctx, "cp_h", "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimSolve(ctx, "cp_h", claim("solver", "code1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	out := store.Outcome{Event: store.Event{At: t0, Kind: store.EventSolve}, NewType: checkpoint.TypeEmail, Result: `{"outcome":"next_checkpoint"}`}
+	h, err := s.Settle(ctx, "cp_h", "solver", out)
+	if err != nil || h.TaskToken != "tok" || h.Checkpoint.LeaseOwner != "solver" {
+		t.Fatalf("settle %+v, %v; want the token taken and the lease kept", h, err)
+	}
+	if _, err := s.MarkFinal(ctx, "cp_h", checkpoint.StatusRestartRequired, "no_code_received", t0.Add(time.Second)); !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("finish while the result is on its way: %v, want ErrBusy", err)
+	}
+	// The token was dead (the wait had timed out): the result is parked
+	// and the lease released, in one write.
+	h, err = s.Settle(ctx, "cp_h", "solver", store.Outcome{Result: out.Result, StaleToken: "tok"})
+	if err != nil || !h.Parked || h.Checkpoint.LeaseOwner != "" {
+		t.Fatalf("park %+v, %v; want parked and the lease free", h, err)
+	}
+	if got, err := s.TakeUndelivered(ctx, "cp_h"); err != nil || got != out.Result {
+		t.Fatalf("parked %q, %v", got, err)
 	}
 }
