@@ -70,7 +70,7 @@ func (s *Service) deliver(ctx context.Context, d Delivery) (DeliveryResult, bool
 		s.recordEvent(ctx, pending.ID, store.Event{At: s.now(), Kind: store.EventNoCode, Channel: d.Channel, Detail: d.NoCodeReason})
 		return DeliveryResult{Status: DeliveryNoCode, CheckpointID: pending.ID}, false, nil
 	}
-	return s.submitCode(ctx, pending.ID, d.Channel, d.Code, 0)
+	return s.submitCode(ctx, pending.ID, d.Channel, d.Code)
 }
 
 func (s *Service) recordEvent(ctx context.Context, id string, e store.Event) {
@@ -96,9 +96,9 @@ func normaliseCode(code string) string {
 
 // submitCode claims the checkpoint for one code (waiting up to BusyWait
 // for another code's solve), solves it, records the outcome and hands it
-// to the execution. formLimit, when positive, is the form's wrong-code
-// bound. submitted reports whether the provider was called.
-func (s *Service) submitCode(ctx context.Context, id string, ch checkpoint.Channel, code string, formLimit int) (DeliveryResult, bool, error) {
+// to the execution; never past the checkpoint's MaxWrongCodes. submitted
+// reports whether the provider was called.
+func (s *Service) submitCode(ctx context.Context, id string, ch checkpoint.Channel, code string) (DeliveryResult, bool, error) {
 	code = normaliseCode(code)
 	fp, err := s.codeFingerprint(ctx, id, code)
 	if err != nil {
@@ -106,7 +106,7 @@ func (s *Service) submitCode(ctx context.Context, id string, ch checkpoint.Chann
 	}
 	owner := randomString(10)
 	ev := store.Event{At: s.now(), Kind: store.EventCodeReceived, Channel: ch}
-	cp, err := s.claim(ctx, id, store.Claim{Owner: owner, CodeFP: fp, MaxFormWrongCodes: formLimit, Event: &ev})
+	cp, err := s.claim(ctx, id, store.Claim{Owner: owner, CodeFP: fp, MaxWrongCodes: MaxWrongCodes, Event: &ev})
 	switch {
 	case errors.Is(err, store.ErrCodeReused):
 		s.recordEvent(ctx, id, store.Event{At: s.now(), Kind: store.EventCodeReused, Channel: ch})
@@ -117,8 +117,14 @@ func (s *Service) submitCode(ctx context.Context, id string, ch checkpoint.Chann
 	case errors.Is(err, store.ErrBusy):
 		s.d.Log.Info("code not solved: another solve held the lease", "checkpoint_id", id, "channel", ch)
 		return DeliveryResult{Status: DeliveryBusy, CheckpointID: id}, false, nil
-	case errors.Is(err, store.ErrFormLocked):
-		return DeliveryResult{}, false, ErrFormLocked
+	case errors.Is(err, store.ErrTooManyWrongCodes):
+		// The state machine is ending the checkpoint: the code is as
+		// late as one after its end.
+		if ch == checkpoint.ChannelForm {
+			return DeliveryResult{}, false, ErrFormLocked
+		}
+		s.recordEvent(ctx, id, store.Event{At: s.now(), Kind: store.EventLateCode, Channel: ch, Detail: "too many wrong codes already"})
+		return DeliveryResult{Status: DeliveryLate, CheckpointID: id}, false, nil
 	case err != nil:
 		return DeliveryResult{}, false, err
 	}

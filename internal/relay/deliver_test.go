@@ -153,7 +153,7 @@ func TestTwoCodesAtOnceSolveOneAtATime(t *testing.T) {
 	h.postpress.hold = 30e6 // 30 ms inside each solve
 	r := h.register(t, RegisterRequest{Phone: "+33612345678", Email: "user@example.com"})
 	var wg sync.WaitGroup
-	results := make([]DeliveryResult, 4)
+	results := make([]DeliveryResult, MaxWrongCodes)
 	for i := range results {
 		wg.Add(1)
 		go func() {
@@ -174,8 +174,17 @@ func TestTwoCodesAtOnceSolveOneAtATime(t *testing.T) {
 			t.Fatalf("result %+v", res)
 		}
 	}
-	if cp := h.item(t, r.ID); cp.WrongCodes != 4 {
-		t.Fatalf("wrong codes %d, want 4", cp.WrongCodes)
+	if cp := h.item(t, r.ID); cp.WrongCodes != MaxWrongCodes {
+		t.Fatalf("wrong codes %d, want %d", cp.WrongCodes, MaxWrongCodes)
+	}
+	// The checkpoint has had its wrong codes: one more never reaches the
+	// provider.
+	res, err := h.svc.Deliver(ctx, sms("m-last", "999999"))
+	if err != nil || res.Status != DeliveryLate {
+		t.Fatalf("code after the last wrong one: %+v, %v; want late", res, err)
+	}
+	if n := len(h.postpress.calls()); n != MaxWrongCodes {
+		t.Fatalf("%d solve calls, want %d", n, MaxWrongCodes)
 	}
 }
 

@@ -11,5 +11,5 @@ var (
 	ErrNotFound         = errors.New("checkpoint not found")
 	ErrFormTokenUnknown = errors.New("form link not found")
 	ErrFormExpired      = errors.New("form link expired")
-	ErrFormLocked       = errors.New("too many wrong codes on this form")
+	ErrFormLocked       = errors.New("too many wrong codes for this checkpoint")
 )

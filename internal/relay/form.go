@@ -38,10 +38,9 @@ func (s *Service) formCheckpoint(ctx context.Context, token string) (*store.Chec
 
 func (s *Service) view(cp *store.Checkpoint) FormView {
 	open := cp.Status == checkpoint.StatusPending && cp.FinalOutcome == "" && cp.Mode != checkpoint.ModeHuman
-	left := FormMaxWrongCodes - cp.FormWrongCodes
-	if left < 0 {
-		left = 0
-	}
+	// The tries left are the checkpoint's: wrong codes by SMS or email
+	// count too.
+	left := max(0, MaxWrongCodes-cp.WrongCodes)
 	status := cp.Status
 	if status == checkpoint.StatusPending && cp.FinalOutcome == checkpoint.Connected {
 		status = checkpoint.StatusConnected // the finish task has not run yet
@@ -83,13 +82,13 @@ func (s *Service) FormAct(ctx context.Context, token string, action FormAction, 
 	)
 	switch action {
 	case FormSubmitCode:
-		if cp.FormWrongCodes >= FormMaxWrongCodes {
+		if cp.WrongCodes >= MaxWrongCodes {
 			return FormResult{}, ErrFormLocked
 		}
 		if normaliseCode(code) == "" {
 			return FormResult{View: v, Message: "Type the code you received."}, nil
 		}
-		r, _, err := s.submitCode(ctx, cp.ID, checkpoint.ChannelForm, code, FormMaxWrongCodes)
+		r, _, err := s.submitCode(ctx, cp.ID, checkpoint.ChannelForm, code)
 		if err != nil {
 			return FormResult{}, err
 		}

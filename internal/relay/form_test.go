@@ -20,16 +20,16 @@ func formToken(t *testing.T, r Registration) string {
 	return r.FormURL[i+3:]
 }
 
-func TestFormLocksAfterFiveWrongCodes(t *testing.T) {
+func TestFormLocksOnceTheCheckpointHadItsWrongCodes(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	tok := formToken(t, h.register(t, RegisterRequest{}))
-	for i := range FormMaxWrongCodes {
+	for i := range MaxWrongCodes {
 		res, err := h.svc.FormAct(ctx, tok, FormSubmitCode, fmt.Sprintf("%06d", i))
 		if err != nil {
 			t.Fatalf("code %d: %v", i, err)
 		}
-		if res.Outcome != checkpoint.InvalidCode || res.View.WrongCodesLeft != FormMaxWrongCodes-i-1 {
+		if res.Outcome != checkpoint.InvalidCode || res.View.WrongCodesLeft != MaxWrongCodes-i-1 {
 			t.Fatalf("code %d: %+v", i, res)
 		}
 		if res.Message == "" || strings.Contains(res.Message, fmt.Sprintf("%06d", i)) {
@@ -37,13 +37,13 @@ func TestFormLocksAfterFiveWrongCodes(t *testing.T) {
 		}
 	}
 	if _, err := h.svc.FormAct(ctx, tok, FormSubmitCode, "999999"); !errors.Is(err, ErrFormLocked) {
-		t.Fatalf("sixth code: %v, want ErrFormLocked", err)
+		t.Fatalf("code after the last allowed: %v, want ErrFormLocked", err)
 	}
 	if v, _ := h.svc.FormView(ctx, tok); v.CanSubmitCode || v.WrongCodesLeft != 0 {
 		t.Fatalf("locked view %+v", v)
 	}
-	if n := len(h.postpress.calls()); n != FormMaxWrongCodes {
-		t.Fatalf("%d solve calls, want %d", n, FormMaxWrongCodes)
+	if n := len(h.postpress.calls()); n != MaxWrongCodes {
+		t.Fatalf("%d solve calls, want %d", n, MaxWrongCodes)
 	}
 }
 
@@ -63,7 +63,7 @@ func TestFormTokens(t *testing.T) {
 	}
 	want := FormView{CheckpointID: v.CheckpointID, Provider: checkpoint.ProviderLinkedIn, Type: checkpoint.Type2FA,
 		Status: checkpoint.StatusPending, ExpiresAt: v.ExpiresAt, CanSubmitCode: true, CanResend: true,
-		CanTryAnotherWay: true, CanApprove: false, WrongCodesLeft: FormMaxWrongCodes}
+		CanTryAnotherWay: true, CanApprove: false, WrongCodesLeft: MaxWrongCodes}
 	if v != want {
 		t.Fatalf("view %+v, want %+v", v, want)
 	}

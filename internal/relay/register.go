@@ -57,8 +57,12 @@ const (
 	// PollIntervalSeconds x MaxPolls is the in-app approval window (~5 min).
 	PollIntervalSeconds = 8
 	MaxPolls            = 37
-	// FormMaxWrongCodes bounds the wrong codes typed in the form.
-	FormMaxWrongCodes = 5
+	// MaxWrongCodes is how many wrong codes, from any channel (the form
+	// included), end a checkpoint: the bound of the state machine's
+	// "Another code allowed?" (a template test holds the definition to it).
+	// No further code is sent to the provider once it is reached, so a
+	// leaked form link cannot be used to guess.
+	MaxWrongCodes = 3
 	// maxIdempotencyKey bounds the header's length.
 	maxIdempotencyKey = 255
 )

@@ -205,3 +205,19 @@ func TestFinishRetriesWhileACodeIsBeingSolved(t *testing.T) {
 		t.Fatalf("finish ran %d times, want 3", n)
 	}
 }
+
+// TestTheWrongCodeBoundIsTheRelays: the definition ends a checkpoint at
+// relay.MaxWrongCodes wrong codes, the number the form tells its user.
+func TestTheWrongCodeBoundIsTheRelays(t *testing.T) {
+	d, run := runScripted(t, codeInput(false), map[string]taskFunc{
+		"await-code": func(run *scriptedRun, n int, p map[string]any) (any, error) {
+			out, _ := json.Marshal(relay.TaskResult{Outcome: "invalid_code", Mode: "code", Type: "2FA", WrongCodes: n + 1})
+			return nil, run.runner.SendTaskSuccess(p["task_token"].(string), string(out))
+		},
+		"finish": finishes,
+	})
+	requireFinish(t, d, run, "restart_required", "too_many_wrong_codes")
+	if n := run.count("await-code"); n != relay.MaxWrongCodes {
+		t.Fatalf("%d waits for a code, want relay.MaxWrongCodes = %d", n, relay.MaxWrongCodes)
+	}
+}

@@ -34,8 +34,10 @@ var (
 	ErrNotPending = errors.New("store: checkpoint no longer accepts codes")
 	ErrCodeReused = errors.New("store: code already submitted")
 	ErrBusy       = errors.New("store: another solve holds the lease")
-	ErrFormLocked = errors.New("store: too many wrong codes on the form")
-	ErrLeaseLost  = errors.New("store: solve lease lost")
+	// ErrTooManyWrongCodes: the checkpoint has had its wrong codes; the
+	// state machine is ending it and no code goes to the provider again.
+	ErrTooManyWrongCodes = errors.New("store: the checkpoint has had its wrong codes")
+	ErrLeaseLost         = errors.New("store: solve lease lost")
 	// ErrOutcomeRecorded: the provider's recorded final outcome ends the
 	// checkpoint with another status than the one asked for.
 	ErrOutcomeRecorded = errors.New("store: the provider's recorded outcome ends the checkpoint otherwise")
@@ -358,9 +360,11 @@ type Claim struct {
 	// crashed solver never blocks the checkpoint for long.
 	Now      time.Time
 	LeaseFor time.Duration
-	// MaxFormWrongCodes, when positive, refuses the claim once the form has
-	// seen that many wrong codes (ErrFormLocked).
-	MaxFormWrongCodes int
+	// MaxWrongCodes, when positive, refuses the claim once the checkpoint
+	// has seen that many wrong codes from any channel
+	// (ErrTooManyWrongCodes): a further code could only cost the account
+	// another failed attempt at the provider.
+	MaxWrongCodes int
 	// Event, if set, is appended with the claim (code received).
 	Event *Event
 }
@@ -369,7 +373,7 @@ type Claim struct {
 // code's fingerprint, in one conditional write: the checkpoint is pending
 // and not settled, the lease is free or expired, the code is new. On
 // failure it returns the item and ErrNotPending, ErrCodeReused, ErrBusy or
-// ErrFormLocked.
+// ErrTooManyWrongCodes.
 func (s *Store) ClaimSolve(ctx context.Context, id string, c Claim) (*Checkpoint, error) {
 	now := c.Now.UnixMilli()
 	u := newUpdate().
@@ -381,8 +385,8 @@ func (s *Store) ClaimSolve(ctx context.Context, id string, c Claim) (*Checkpoint
 	if c.CodeFP != "" {
 		u.AddToSet("code_fps", c.CodeFP).If("NOT contains(%s, %s)", attr("code_fps"), c.CodeFP)
 	}
-	if c.MaxFormWrongCodes > 0 {
-		u.If("%s < %s", attr("form_wrong_codes"), c.MaxFormWrongCodes)
+	if c.MaxWrongCodes > 0 {
+		u.If("%s < %s", attr("wrong_codes"), c.MaxWrongCodes)
 	}
 	if c.Event != nil {
 		u.AppendEvent(*c.Event)
@@ -397,8 +401,8 @@ func (s *Store) ClaimSolve(ctx context.Context, id string, c Claim) (*Checkpoint
 			return ErrNotPending
 		case c.CodeFP != "" && cp.UsedCode(c.CodeFP):
 			return ErrCodeReused
-		case c.MaxFormWrongCodes > 0 && cp.FormWrongCodes >= c.MaxFormWrongCodes:
-			return ErrFormLocked
+		case c.MaxWrongCodes > 0 && cp.WrongCodes >= c.MaxWrongCodes:
+			return ErrTooManyWrongCodes
 		default:
 			return ErrBusy
 		}

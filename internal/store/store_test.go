@@ -197,28 +197,29 @@ func TestClaimSolve(t *testing.T) {
 	}
 }
 
-func TestClaimSolveRefusesOnceTheFormIsLocked(t *testing.T) {
+func TestClaimSolveRefusesOnceTheCheckpointHadItsWrongCodes(t *testing.T) {
 	ctx := context.Background()
 	s := dynalitetest.Store(t)
 	create(t, s, newCP("cp_l", t0))
 	for i := range 2 {
 		c := claim("o", fmt.Sprint("code", i), t0)
-		c.MaxFormWrongCodes = 2
+		c.MaxWrongCodes = 2
 		if _, err := s.ClaimSolve(ctx, "cp_l", c); err != nil {
 			t.Fatalf("claim %d: %v", i, err)
 		}
-		if _, err := s.Settle(ctx, "cp_l", "o", store.Outcome{FormWrongCodes: 1, WrongCodes: 1}); err != nil {
+		// One wrong code by the form, one by SMS: both count.
+		if _, err := s.Settle(ctx, "cp_l", "o", store.Outcome{FormWrongCodes: 1 - i, WrongCodes: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c := claim("o", "code9", t0)
-	c.MaxFormWrongCodes = 2
-	if _, err := s.ClaimSolve(ctx, "cp_l", c); !errors.Is(err, store.ErrFormLocked) {
-		t.Fatalf("got %v, want ErrFormLocked", err)
+	c.MaxWrongCodes = 2
+	if _, err := s.ClaimSolve(ctx, "cp_l", c); !errors.Is(err, store.ErrTooManyWrongCodes) {
+		t.Fatalf("got %v, want ErrTooManyWrongCodes", err)
 	}
-	// An SMS code (no form limit) is still accepted.
+	// A claim without a bound (a generated TOTP code) is still accepted.
 	if _, err := s.ClaimSolve(ctx, "cp_l", claim("o", "code9", t0)); err != nil {
-		t.Fatalf("sms claim on a locked form: %v", err)
+		t.Fatalf("unbounded claim: %v", err)
 	}
 }
 
