@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -76,6 +77,7 @@ func (h *webhookHandler) handle(ctx context.Context, req events.APIGatewayV2HTTP
 		return h.confirmSubscription(ctx, name, *parsed.Confirm), nil
 	}
 	answer := webhookAnswer{Results: []webhookResult{}, Skipped: parsed.Skipped}
+	busy := false
 	if parsed.Skipped != "" {
 		h.log.InfoContext(ctx, "webhook skipped", "channel", h.channel, "source", name, "reason", parsed.Skipped)
 	}
@@ -90,6 +92,16 @@ func (h *webhookHandler) handle(ctx context.Context, req events.APIGatewayV2HTTP
 		}
 		h.logDelivery(ctx, name, m, res)
 		answer.Results = append(answer.Results, webhookResult{MessageID: m.MessageID, Status: string(res.Status)})
+		busy = busy || res.Status == relay.DeliveryBusy
+	}
+	if busy {
+		// Another code for the same checkpoint was still being solved: the
+		// relay kept nothing of this one, so a retry is handled afresh
+		// (Mailgun, SendGrid, SNS, Telnyx and Vonage retry a 5xx).
+		resp := apigw.Problem(problem.New(http.StatusServiceUnavailable, "errors/checkpoint_busy",
+			"another code for this checkpoint is being solved; retry shortly"))
+		resp.Headers["Retry-After"] = "5"
+		return resp, nil
 	}
 	if parsed.Reply.ContentType != "" {
 		return apigw.Text(200, parsed.Reply.ContentType, parsed.Reply.Body), nil

@@ -244,6 +244,14 @@ func TestSMSWebhookDeliveryStatuses(t *testing.T) {
 		t.Errorf("unknown recipient not counted in logs:\n%s", f.logs.String())
 	}
 
+	f.d.status = relay.DeliveryBusy
+	busy, hdr := whGenericSMS("fwd-busy", whSMSText)
+	resp = whCall(t, f.h, whEvent(t, "/v1/webhooks/sms/generic", "application/json", busy, hdr))
+	if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" || whProblemType(t, resp) != "errors/checkpoint_busy" {
+		t.Errorf("busy answered %d %v, want 503 with Retry-After so the sender retries", resp.StatusCode, resp.Headers)
+	}
+	f.d.status = ""
+
 	f.d.err = errStoreDown
 	failing, hdr := whGenericSMS("fwd-fail", whSMSText)
 	resp = whCall(t, f.h, whEvent(t, "/v1/webhooks/sms/generic", "application/json", failing, hdr))

@@ -29,8 +29,9 @@ type Delivery struct {
 	NoCodeReason string
 }
 
-// DeliveryStatus says what became of a delivery. Every status is answered
-// 2xx to the sender: only a bad signature or a malformed request is not.
+// DeliveryStatus says what became of a delivery. Every status but busy is
+// answered 2xx to the sender: otherwise only a bad signature or a malformed
+// request is not.
 type DeliveryStatus string
 
 const (
@@ -46,7 +47,9 @@ const (
 	DeliveryLate DeliveryStatus = "late"
 	// DeliveryCodeReused: this code was already submitted for the checkpoint.
 	DeliveryCodeReused DeliveryStatus = "code_reused"
-	// DeliveryBusy: another code was being solved and did not finish in time.
+	// DeliveryBusy: another code was being solved and did not finish in
+	// time. The message id is not kept: the sender should retry (the
+	// webhooks answer 503).
 	DeliveryBusy DeliveryStatus = "busy"
 )
 

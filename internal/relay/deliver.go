@@ -19,7 +19,9 @@ import (
 // are handled once. If handling then fails before the code reached the
 // provider, the id is forgotten again so the provider's retry is handled;
 // once the provider has seen the code, a retry is a duplicate (a code is
-// never submitted twice).
+// never submitted twice). A code that found another code's solve still
+// running (DeliveryBusy) is forgotten the same way: the sender is asked to
+// retry it.
 func (s *Service) Deliver(ctx context.Context, d Delivery) (DeliveryResult, error) {
 	if d.MessageID != "" {
 		first, err := s.d.Store.MarkMessageSeen(ctx, d.Source, d.MessageID, s.now())
@@ -31,7 +33,7 @@ func (s *Service) Deliver(ctx context.Context, d Delivery) (DeliveryResult, erro
 		}
 	}
 	res, submitted, err := s.deliver(ctx, d)
-	if err != nil && !submitted && d.MessageID != "" {
+	if (err != nil || res.Status == DeliveryBusy) && !submitted && d.MessageID != "" {
 		if ferr := s.d.Store.ForgetMessage(context.WithoutCancel(ctx), d.Source, d.MessageID); ferr != nil {
 			s.d.Log.Warn("forget message id after a failed delivery", "source", d.Source, "error", ferr)
 		}

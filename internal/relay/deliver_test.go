@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
@@ -202,6 +203,13 @@ func TestABusyLeaseAnswersBusy(t *testing.T) {
 	}
 	if len(h.postpress.calls()) != 0 {
 		t.Fatal("solved while another held the lease")
+	}
+	// Nothing was kept of the busy message: the sender's retry, once the
+	// lease is free, is solved rather than taken for a duplicate.
+	h.clock.Advance(31 * time.Second)
+	res, err = h.svc.Deliver(ctx, sms("m1", "111111"))
+	if err != nil || res.Status != DeliverySolved {
+		t.Fatalf("retry after busy: %+v, %v; want solved", res, err)
 	}
 }
 
