@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
@@ -50,6 +51,10 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 	if events == nil {
 		events = []store.Event{}
 	}
+	// Events are appended in the order their writes landed; a slow write
+	// (the execution_started line of a registration under load) can land
+	// after a later event, so the history is shown in time order.
+	slices.SortStableFunc(events, func(a, b store.Event) int { return a.At.Compare(b.At) })
 	return View{
 		ID: cp.ID, API: cp.API, AccountID: cp.AccountID, Provider: cp.Provider, Type: cp.Type, Mode: cp.Mode,
 		Status: cp.Status, Reason: cp.Reason, CreatedAt: cp.CreatedAt, ExpiresAt: cp.ExpiresAt, EndedAt: cp.EndedAt,

@@ -316,3 +316,28 @@ func TestATOTPCodeClaimedByADeadAttemptIsNotSentAgain(t *testing.T) {
 		t.Fatalf("provider saw %v, want only the next step's code %s", calls, code1)
 	}
 }
+
+func TestGetShowsTheHistoryInTimeOrder(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	r := h.register(t, RegisterRequest{Phone: "+33612345678"})
+	h.clock.Advance(time.Minute)
+	if _, err := h.svc.Deliver(ctx, sms("m1", "246810")); err != nil {
+		t.Fatal(err)
+	}
+	// A write that landed late but happened early, as a registration's
+	// execution_started line can under load.
+	late := store.Event{At: h.clock.Now().Add(-30 * time.Second), Kind: store.EventResend}
+	if err := h.store.RecordEvent(ctx, r.ID, late); err != nil {
+		t.Fatal(err)
+	}
+	v, err := h.svc.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(v.Events); i++ {
+		if v.Events[i].At.Before(v.Events[i-1].At) {
+			t.Fatalf("event %d (%s) is before event %d (%s)", i, v.Events[i].Kind, i-1, v.Events[i-1].Kind)
+		}
+	}
+}
