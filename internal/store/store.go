@@ -668,10 +668,13 @@ func (s *Store) MarkFinal(ctx context.Context, id string, status checkpoint.Stat
 		u.Set("reason", reason)
 	}
 	guarded := status != checkpoint.StatusSuperseded
+	// ending is the one recorded outcome that allows this end ("" for an
+	// end no provider answer gives, such as needs_human).
+	ending, _ := outcomeEnding(status)
 	if guarded {
 		u.If("attribute_not_exists(%s) OR %s < %s", attr("lease_until"), attr("lease_until"), at.UnixMilli())
-		if o, ok := outcomeEnding(status); ok {
-			u.If("attribute_not_exists(%s) OR %s = %s", attr("final_outcome"), attr("final_outcome"), o)
+		if ending != "" {
+			u.If("attribute_not_exists(%s) OR %s = %s", attr("final_outcome"), attr("final_outcome"), ending)
 		} else {
 			u.If("attribute_not_exists(%s)", attr("final_outcome"))
 		}
@@ -686,7 +689,7 @@ func (s *Store) MarkFinal(ctx context.Context, id string, status checkpoint.Stat
 			return ErrNotPending
 		case guarded && cp.LeaseUntil >= at.UnixMilli():
 			return ErrBusy
-		case guarded && cp.FinalOutcome != "":
+		case guarded && cp.FinalOutcome != "" && cp.FinalOutcome != ending:
 			return ErrOutcomeRecorded
 		}
 		// Every condition holds now, so the lease did when the write was

@@ -608,3 +608,39 @@ func TestTheLeaseCoversTheHandOff(t *testing.T) {
 		t.Fatalf("parked %q, %v", got, err)
 	}
 }
+
+// TestMarkFinalOfTheRecordedEndRefusedByALeaseReleasedSinceIsBusy: a
+// finish that asks for the very end the provider's answer recorded, refused
+// only because that answer's hand-off still held the lease, is busy (try
+// again), not ErrOutcomeRecorded: the recorded outcome does not end the
+// checkpoint otherwise.
+func TestMarkFinalOfTheRecordedEndRefusedByALeaseReleasedSinceIsBusy(t *testing.T) {
+	ctx := context.Background()
+	client := dynalitetest.Client(dynalitetest.Start(t))
+	table := dynalitetest.NewTable(t, client)
+	plain := store.New(client, table)
+	create(t, plain, newCP("cp_relc", t0))
+	if _, err := plain.StoreTaskToken(ctx, "cp_relc", "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.ClaimSolve(ctx, "cp_relc", claim("solver", "code1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	// The token is taken and the lease kept while the result is on its way.
+	if h, err := plain.Settle(ctx, "cp_relc", "solver", store.Outcome{Final: checkpoint.Connected, Result: `{"outcome":"connected"}`}); err != nil || h.TaskToken != "tok" {
+		t.Fatalf("settle %+v, %v", h, err)
+	}
+	db := &settlesAfterAFailedWrite{DB: client, hook: func() {
+		if err := plain.ReleaseLease(ctx, "cp_relc", "solver", ""); err != nil {
+			t.Errorf("release: %v", err)
+		}
+	}}
+	s := store.New(db, table)
+	if _, err := s.MarkFinal(ctx, "cp_relc", checkpoint.StatusConnected, "solved", t0.Add(time.Second)); !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("got %v, want ErrBusy", err)
+	}
+	cp, err := s.MarkFinal(ctx, "cp_relc", checkpoint.StatusConnected, "solved", t0.Add(time.Second))
+	if err != nil || cp.Status != checkpoint.StatusConnected {
+		t.Fatalf("the finish after the hand-off: %v, %v", cp, err)
+	}
+}
