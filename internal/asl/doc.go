@@ -49,7 +49,7 @@
 //
 // A Lambda function's error becomes the state's error the way Step
 // Functions reports it for Go functions (see ErrorName): the Go type name,
-// an ErrorType() method, or a messages.InvokeResponse_Error's Type; the
+// an ErrorType() method, or the Type of a messages.InvokeResponse_Error value; the
 // Cause is the {"errorMessage", "errorType"} document.
 //
 // The Runner runs each execution in its own goroutine. Its TimeScale

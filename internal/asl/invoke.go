@@ -36,15 +36,14 @@ func (e *LambdaError) ErrorType() string { return e.Type }
 
 // ErrorName is the error name Step Functions reports for an error a Go
 // Lambda function returns, following aws-lambda-go: a
-// messages.InvokeResponse_Error keeps its Type; an error with an
+// messages.InvokeResponse_Error value keeps its Type (a pointer to one does
+// not: aws-lambda-go names it "InvokeResponse_Error"); an error with an
 // ErrorType() string method gives that; any other error gives the name of
 // its Go type without the pointer, so a *ProviderRetry is "ProviderRetry".
 // Like aws-lambda-go, only the returned value counts, not what it wraps.
 func ErrorName(err error) string {
 	switch e := err.(type) {
 	case messages.InvokeResponse_Error:
-		return e.Type
-	case *messages.InvokeResponse_Error:
 		return e.Type
 	case interface{ ErrorType() string }:
 		return e.ErrorType()
@@ -56,8 +55,6 @@ func ErrorName(err error) string {
 func errorMessage(err error) string {
 	switch e := err.(type) {
 	case messages.InvokeResponse_Error:
-		return e.Message
-	case *messages.InvokeResponse_Error:
 		return e.Message
 	case *LambdaError:
 		return e.Message

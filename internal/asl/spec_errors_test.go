@@ -252,6 +252,16 @@ func TestUnknownFunction(t *testing.T) {
 	assertFailed(t, runMachine(t, nil, df, `{}`), "Lambda.ResourceNotFoundException")
 }
 
+// aws-lambda-go keeps the Type only of a messages.InvokeResponse_Error
+// value; a pointer to one is named after its Go type like any other error,
+// so a Retry on the Type would never match in AWS.
+func TestErrorNameOfAPointerToInvokeResponseError(t *testing.T) {
+	err := &messages.InvokeResponse_Error{Type: "Relay.ProviderRetry", Message: "m"}
+	if got := ErrorName(err); got != "InvokeResponse_Error" {
+		t.Errorf("ErrorName(%T) = %q, want %q", err, got, "InvokeResponse_Error")
+	}
+}
+
 func messagesError(typ string) error {
 	return messages.InvokeResponse_Error{Type: typ, Message: "m"}
 }
