@@ -111,7 +111,14 @@ func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, err
 		s.recordEvent(ctx, cp.ID, store.Event{At: s.now(), Kind: store.EventCallback, Detail: err.Error()})
 		return FinishOutput{}, TaskError(ErrorCallbackFailed, err.Error())
 	}
-	s.recordEvent(ctx, cp.ID, store.Event{At: s.now(), Kind: store.EventCallback, Outcome: calledBack})
+	// The delivered line is what keeps a retried finish from posting
+	// again, so it is appended whatever the history holds (a history-only
+	// write stops at store.MaxEvents); once per checkpoint, it stays bounded.
+	if _, err := s.d.Store.Settle(context.WithoutCancel(ctx), cp.ID, "", store.Outcome{
+		Event: store.Event{At: s.now(), Kind: store.EventCallback, Outcome: calledBack},
+	}); err != nil {
+		s.d.Log.Warn("record the delivered callback", "checkpoint_id", cp.ID, "error", err)
+	}
 	return FinishOutput{Status: cp.Status, Callback: "delivered"}, nil
 }
 

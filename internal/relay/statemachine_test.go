@@ -341,3 +341,31 @@ func TestGetShowsTheHistoryInTimeOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestADeliveredCallbackIsNotSentAgainWhenTheHistoryIsFull: messages
+// without a code fill the history to its bound; the line that says the
+// callback was delivered still lands, so a retried finish does not post
+// the callback twice.
+func TestADeliveredCallbackIsNotSentAgainWhenTheHistoryIsFull(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	sink := &callbackSink{status: http.StatusNoContent}
+	srv := httptest.NewServer(sink)
+	defer srv.Close()
+	r := h.register(t, RegisterRequest{CallbackURL: srv.URL + "/cb"})
+	for len(h.item(t, r.ID).Events) < store.MaxEvents {
+		if err := h.store.RecordEvent(ctx, r.ID, store.Event{At: h.clock.Now(), Kind: store.EventNoCode}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := FinishInput{CheckpointID: r.ID, Status: checkpoint.StatusRestartRequired, Reason: "no_code_received"}
+	for range 2 { // the second is the state machine's retry of a finish whose answer was lost
+		out, err := h.svc.Finish(ctx, in)
+		if err != nil || out != (FinishOutput{Status: checkpoint.StatusRestartRequired, Callback: "delivered"}) {
+			t.Fatalf("finish: %+v, %v", out, err)
+		}
+	}
+	if len(sink.got) != 1 {
+		t.Fatalf("%d callbacks, want 1", len(sink.got))
+	}
+}
