@@ -29,8 +29,8 @@ type Result struct {
 	// Confidence is in [0, 1]; 0 when no code was found.
 	Confidence float64
 	// Reason says why: for a code, the evidence that won ("keyword",
-	// "origin_bound", "prefixed"); without one, "empty", "no_code" or
-	// "ambiguous".
+	// "origin_bound", "prefixed", or "form" when only the candidate's own
+	// form carried it); without one, "empty", "no_code" or "ambiguous".
 	Reason string
 }
 
