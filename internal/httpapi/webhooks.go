@@ -23,11 +23,12 @@ import (
 // per source, each verified and parsed by its inbound.Source, the code
 // extracted, the delivery handed to the relay, and the sender answered.
 //
-// Every delivery status is answered 2xx (an unknown recipient too: a
-// provider that retried it would only retry-storm); a request that fails
-// verification is answered 401/403 and changes nothing; only a failure of
+// Every delivery status but busy is answered 2xx (an unknown recipient
+// too: a provider that retried it would only retry-storm); a request that
+// fails verification is answered 401/403 and changes nothing; a failure of
 // the relay itself (the store, the workflow) is answered 5xx, so that the
-// provider retries and the message's id makes the retry safe.
+// provider retries and the message's id makes the retry safe; and so is a
+// busy code (503 with Retry-After), of which the relay kept nothing.
 type webhookHandler struct {
 	channel   string // "sms" or "email", for logs
 	sources   map[string]inbound.Source
