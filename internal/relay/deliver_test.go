@@ -374,3 +374,25 @@ func TestAnOutcomeStepFunctionsRefusedIsParked(t *testing.T) {
 		t.Fatalf("next await-code got %+v, want the parked outcome", sent)
 	}
 }
+
+// TestAParkedOutcomeAwaitCodeCouldNotSendStaysParked: await-code takes the
+// outcome parked before its token was stored; if Step Functions then
+// refuses the hand-off, the outcome is parked again for the late solve
+// (as a code handler's is), not dropped.
+func TestAParkedOutcomeAwaitCodeCouldNotSendStaysParked(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	r := h.register(t, RegisterRequest{Phone: "+33612345678"})
+	if _, err := h.svc.Deliver(ctx, sms("m1", "111111")); err != nil {
+		t.Fatal(err)
+	}
+	h.wf.broken = true
+	if err := h.svc.AwaitCode(ctx, AwaitCodeInput{CheckpointID: r.ID, TaskToken: "tok"}); err != nil {
+		t.Fatalf("await-code: %v, want the outcome parked again and the task left to wait", err)
+	}
+	h.wf.broken = false
+	got, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolveLate})
+	if err != nil || got.Outcome != checkpoint.InvalidCode || got.WrongCodes != 1 {
+		t.Fatalf("late solve: %+v, %v; want the parked invalid_code", got, err)
+	}
+}

@@ -150,10 +150,11 @@ func resultJSON(r TaskResult) string {
 }
 
 // handOff delivers result to the waiting execution if Settle took a task
-// token; a dead token (the task timed out meanwhile) sends the result back
-// to be parked for the next await-code or the late solve, or to a newer
-// token. owner's lease, which Settle kept while the result was on its
-// way, is released once the result is delivered or parked.
+// token (or await-code holds its own, for an outcome parked before it); a
+// dead token (the task timed out meanwhile) sends the result back to be
+// parked for the next await-code or the late solve, or to a newer token.
+// owner's lease, which Settle kept while the result was on its way, is
+// released once the result is delivered or parked.
 func (s *Service) handOff(ctx context.Context, id, owner string, h store.Handoff, result TaskResult) error {
 	token := h.TaskToken
 	for attempt := 0; token != "" && attempt < 3; attempt++ {

@@ -17,7 +17,9 @@ import (
 
 // AwaitCode is the await-code task: it stores the task token so a code
 // handler can resume the execution, or, when an outcome was recorded while
-// nothing waited, resumes the execution with it at once.
+// nothing waited, resumes the execution with it at once. That outcome is
+// handed off as a code handler hands off its own: should Step Functions
+// refuse it, it is parked again for the late solve rather than lost.
 func (s *Service) AwaitCode(ctx context.Context, in AwaitCodeInput) error {
 	if in.CheckpointID == "" || in.TaskToken == "" {
 		return fmt.Errorf("relay: await-code needs checkpoint_id and task_token")
@@ -36,7 +38,7 @@ func (s *Service) AwaitCode(ctx context.Context, in AwaitCodeInput) error {
 	if err := json.Unmarshal([]byte(parked), &result); err != nil {
 		return fmt.Errorf("relay: decode parked outcome: %w", err)
 	}
-	return s.d.Workflow.Succeed(ctx, in.TaskToken, result)
+	return s.handOff(context.WithoutCancel(ctx), in.CheckpointID, "", store.Handoff{TaskToken: in.TaskToken}, result)
 }
 
 // Solve is the solve task. Before calling the API it returns an outcome a
