@@ -68,7 +68,10 @@ type SNSConfig struct {
 }
 
 // SNS verifies SNS messages, caching signing certificates by URL (SNS
-// rotates them rarely, and a warm Lambda then verifies without a fetch).
+// rotates them rarely, and a warm Lambda then verifies without a fetch). A
+// certificate is kept only once a message signed with it has verified: the
+// URL comes from the unverified message, so anyone can make the verifier
+// fetch one, but not make it remember it.
 type SNS struct {
 	cfg   SNSConfig
 	mu    sync.Mutex
@@ -114,7 +117,7 @@ func (s *SNS) Verify(ctx context.Context, body []byte, now time.Time) (SNSMessag
 	if err != nil {
 		return SNSMessage{}, badSignature("signature is not base64")
 	}
-	key, err := s.cert(ctx, m.SigningCertURL)
+	key, cached, err := s.cert(ctx, m.SigningCertURL)
 	if err != nil {
 		return SNSMessage{}, err
 	}
@@ -128,6 +131,11 @@ func (s *SNS) Verify(ctx context.Context, body []byte, now time.Time) (SNSMessag
 	}
 	if err := rsa.VerifyPKCS1v15(key, h, digest, sig); err != nil {
 		return SNSMessage{}, badSignature("SNS signature does not verify")
+	}
+	if !cached {
+		s.mu.Lock()
+		s.certs[m.SigningCertURL] = key
+		s.mu.Unlock()
 	}
 	ts, err := time.Parse(time.RFC3339, m.Timestamp)
 	if err != nil {
@@ -185,40 +193,39 @@ func (s *SNS) checkSNSURL(raw string) (*url.URL, error) {
 // maxCertBytes bounds a fetched signing certificate.
 const maxCertBytes = 64 << 10
 
-func (s *SNS) cert(ctx context.Context, certURL string) (*rsa.PublicKey, error) {
+// cert returns the public key of the certificate at certURL, and whether
+// it came from the cache. Verify caches it once a signature verified.
+func (s *SNS) cert(ctx context.Context, certURL string) (*rsa.PublicKey, bool, error) {
 	u, err := s.checkSNSURL(certURL)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !strings.HasSuffix(u.Path, ".pem") {
-		return nil, badSignature("SigningCertURL is not a .pem")
+		return nil, false, badSignature("SigningCertURL is not a .pem")
 	}
 	s.mu.Lock()
 	key, ok := s.certs[certURL]
 	s.mu.Unlock()
 	if ok {
-		return key, nil
+		return key, true, nil
 	}
 	b, err := s.get(ctx, u.String(), maxCertBytes)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	block, _ := pem.Decode(b)
 	if block == nil {
-		return nil, fmt.Errorf("%w: signing certificate is not PEM", ErrUpstream)
+		return nil, false, fmt.Errorf("%w: signing certificate is not PEM", ErrUpstream)
 	}
 	cert, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: signing certificate: %v", ErrUpstream, err)
+		return nil, false, fmt.Errorf("%w: signing certificate: %v", ErrUpstream, err)
 	}
 	key, ok = cert.PublicKey.(*rsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("%w: signing certificate key is not RSA", ErrUpstream)
+		return nil, false, fmt.Errorf("%w: signing certificate key is not RSA", ErrUpstream)
 	}
-	s.mu.Lock()
-	s.certs[certURL] = key
-	s.mu.Unlock()
-	return key, nil
+	return key, false, nil
 }
 
 func (s *SNS) get(ctx context.Context, rawURL string, limit int64) ([]byte, error) {
