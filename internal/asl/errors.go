@@ -50,7 +50,6 @@ func runtimeErr(format string, args ...any) *StatesError {
 // to the Step Functions error code of the same name.
 var (
 	ErrStateMachineDoesNotExist = errors.New("StateMachineDoesNotExist")
-	ErrStateMachineExists       = errors.New("StateMachineAlreadyExists")
 	ErrExecutionDoesNotExist    = errors.New("ExecutionDoesNotExist")
 	ErrExecutionAlreadyExists   = errors.New("ExecutionAlreadyExists")
 	ErrTaskDoesNotExist         = errors.New("TaskDoesNotExist")

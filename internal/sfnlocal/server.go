@@ -124,7 +124,7 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 
 // runnerErrors maps the runner's errors to the API's error codes.
 var runnerErrors = []error{
-	asl.ErrStateMachineDoesNotExist, asl.ErrStateMachineExists, asl.ErrExecutionDoesNotExist,
+	asl.ErrStateMachineDoesNotExist, asl.ErrExecutionDoesNotExist,
 	asl.ErrExecutionAlreadyExists, asl.ErrTaskDoesNotExist, asl.ErrTaskTimedOut, asl.ErrInvalidToken,
 	asl.ErrInvalidArn, asl.ErrInvalidName, asl.ErrInvalidExecutionInput, asl.ErrInvalidOutput,
 	asl.ErrInvalidDefinition,
