@@ -396,3 +396,33 @@ func TestAParkedOutcomeAwaitCodeCouldNotSendStaysParked(t *testing.T) {
 		t.Fatalf("late solve: %+v, %v; want the parked invalid_code", got, err)
 	}
 }
+
+// TestAnOutcomeWhoseHandOffLandedDespiteAnErrorFollowsTheNextToken: the
+// SendTaskSuccess landed but its answer was lost, and the execution's next
+// await-code stored a new token before the result was to be parked. The
+// write that parks takes that token instead; the result goes to it (the
+// execution sees it twice, which its counters absorb) rather than
+// vanishing with the token, and the lease is released.
+func TestAnOutcomeWhoseHandOffLandedDespiteAnErrorFollowsTheNextToken(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	r := h.register(t, RegisterRequest{Phone: "+33612345678"})
+	if err := h.svc.AwaitCode(ctx, AwaitCodeInput{CheckpointID: r.ID, TaskToken: "tok"}); err != nil {
+		t.Fatal(err)
+	}
+	h.wf.landsThenFails = map[string]func(){"tok": func() {
+		if err := h.svc.AwaitCode(ctx, AwaitCodeInput{CheckpointID: r.ID, TaskToken: "tok2"}); err != nil {
+			t.Errorf("next await-code: %v", err)
+		}
+	}}
+	res, err := h.svc.Deliver(ctx, sms("m1", "111111"))
+	if err != nil || res.Status != DeliverySolved {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if sent := h.wf.sent("tok2"); len(sent) != 1 || sent[0].Outcome != checkpoint.InvalidCode {
+		t.Fatalf("the next await-code got %+v, want the outcome", sent)
+	}
+	if cp := h.item(t, r.ID); cp.LeaseOwner != "" {
+		t.Fatalf("lease still held by %q", cp.LeaseOwner)
+	}
+}

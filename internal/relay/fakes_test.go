@@ -29,6 +29,10 @@ type fakeWorkflow struct {
 	gone      map[string]bool
 	// broken makes every Succeed fail as an unavailable service does.
 	broken bool
+	// landsThenFails: a Succeed with one of these tokens is delivered
+	// (the func runs: what the execution does next) and then answers an
+	// error, as a call whose answer was lost does.
+	landsThenFails map[string]func()
 }
 
 func newFakeWorkflow() *fakeWorkflow {
@@ -47,6 +51,13 @@ func (f *fakeWorkflow) Start(_ context.Context, name string, input any) (string,
 
 func (f *fakeWorkflow) Succeed(_ context.Context, token string, output any) error {
 	f.mu.Lock()
+	if next, ok := f.landsThenFails[token]; ok {
+		delete(f.landsThenFails, token)
+		f.succeeded[token] = append(f.succeeded[token], output.(TaskResult))
+		f.mu.Unlock()
+		next()
+		return errors.New("fake: the answer was lost")
+	}
 	defer f.mu.Unlock()
 	if f.gone[token] {
 		return fmt.Errorf("fake: %w", workflow.ErrTaskGone)

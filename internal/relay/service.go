@@ -168,10 +168,11 @@ func (s *Service) handOff(ctx context.Context, id, owner string, h store.Handoff
 			// result rather than lose it: the waiting task times out, and
 			// the late solve takes it. Should the call have landed after
 			// all, the execution sees the outcome twice, which its bounded
-			// counters absorb; a lost outcome would cost a whole wait.
+			// counters absorb; a lost outcome would cost a whole wait. If
+			// it did land, the execution's next await-code may have stored
+			// a token already: the write takes that one, and the result
+			// goes to it, as after a dead token.
 			s.d.Log.Warn("resume execution failed; outcome parked", "checkpoint_id", id, "error", err)
-			_, perr := s.d.Store.Settle(ctx, id, owner, store.Outcome{Result: resultJSON(result), StaleToken: token})
-			return perr
 		}
 		next, err := s.d.Store.Settle(ctx, id, owner, store.Outcome{Result: resultJSON(result), StaleToken: token})
 		if err != nil {
