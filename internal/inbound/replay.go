@@ -20,7 +20,8 @@ type tokenCache struct {
 const maxTokens = 10000
 
 // use records token at now and reports whether it was already used within
-// ReplayWindow.
+// twice ReplayWindow: a signed timestamp is accepted ReplayWindow either
+// side of now, so a token stays replayable that long after it was seen.
 func (c *tokenCache) use(token string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
