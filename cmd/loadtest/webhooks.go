@@ -12,11 +12,11 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
 )
 
-// Webhook sources, as the report names them.
+// Webhook sources, as the report names them: the relay's own source names.
 const (
-	srcTwilio       = "twilio"
-	srcSMSGeneric   = "sms-generic"
-	srcEmailGeneric = "email-generic"
+	srcTwilio       = inbound.SourceTwilio
+	srcSMSGeneric   = inbound.SourceSMSGeneric
+	srcEmailGeneric = inbound.SourceEmailGeneric
 )
 
 // messageSeq makes every message id of the run unique, as the providers'
