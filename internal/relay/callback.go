@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
-	"strconv"
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
@@ -190,8 +189,7 @@ func (s *Service) postCallback(ctx context.Context, url string, cb Callback) err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "checkpoint-relay")
-	now := s.now()
-	ts, sig := strconv.FormatInt(now.Unix(), 10), SignCallback(s.d.CallbackSecret, now.Unix(), body)
+	ts, sig := relaysig.Sign(s.d.CallbackSecret, s.now(), body)
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderSignature, sig)
 	resp, err := s.d.CallbackClient.Do(req)
