@@ -1,6 +1,7 @@
 // Command checkpoint-relay is the operator CLI: call a checkpoint API by
-// hand (solve, resend), read a code out of a message (extract), and run the
-// whole relay locally (serve).
+// hand (solve, resend), read a code out of a message (extract), print the
+// outcome table (outcomes), serve the provider simulator alone (simulate),
+// and run the whole relay locally (serve).
 package main
 
 import (
