@@ -490,7 +490,8 @@ type Handoff struct {
 	// Parked is true when no execution was waiting: the result waits in the
 	// undelivered slot for the next await-code or poll.
 	Parked bool
-	// Checkpoint is the item after the write.
+	// Checkpoint is the item after the write; nil when the write took the
+	// token but the item could not be read back.
 	Checkpoint *Checkpoint
 }
 
@@ -547,8 +548,10 @@ func (s *Store) Settle(ctx context.Context, id, owner string, o Outcome) (Handof
 		}
 		old, err := s.exec(ctx, id, u, types.ReturnValueAllOld)
 		if err == nil {
-			cp, gerr := s.Get(ctx, id)
-			return Handoff{TaskToken: old.TaskToken, Checkpoint: cp}, gerr
+			// The token is off the item: only the caller can send the
+			// result now, so a failed read-back does not withhold it.
+			cp, _ := s.Get(ctx, id)
+			return Handoff{TaskToken: old.TaskToken, Checkpoint: cp}, nil
 		}
 		if !isConditionFailed(err) {
 			return Handoff{}, fmt.Errorf("settle: %w", err)

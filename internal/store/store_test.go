@@ -644,3 +644,56 @@ func TestMarkFinalOfTheRecordedEndRefusedByALeaseReleasedSinceIsBusy(t *testing.
 		t.Fatalf("the finish after the hand-off: %v, %v", cp, err)
 	}
 }
+
+// failsReadsAfterAWrite is a DynamoDB client whose reads fail once armed,
+// as a throttled GetItem does.
+type failsReadsAfterAWrite struct {
+	store.DB
+	mu    sync.Mutex
+	armed bool
+}
+
+func (d *failsReadsAfterAWrite) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	out, err := d.DB.UpdateItem(ctx, in, opts...)
+	if err == nil {
+		d.mu.Lock()
+		d.armed = true
+		d.mu.Unlock()
+	}
+	return out, err
+}
+
+func (d *failsReadsAfterAWrite) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	d.mu.Lock()
+	armed := d.armed
+	d.mu.Unlock()
+	if armed {
+		return nil, errors.New("throttled")
+	}
+	return d.DB.GetItem(ctx, in, opts...)
+}
+
+// TestSettleHandsOverATakenTokenEvenIfTheItemCannotBeReadBack: once the
+// write has taken the task token off the item, nobody else can send the
+// result: a read that fails after it must not swallow the token.
+func TestSettleHandsOverATakenTokenEvenIfTheItemCannotBeReadBack(t *testing.T) {
+	ctx := context.Background()
+	client := dynalitetest.Client(dynalitetest.Start(t))
+	table := dynalitetest.NewTable(t, client)
+	plain := store.New(client, table)
+	create(t, plain, newCP("cp_rb", t0))
+	if _, err := plain.StoreTaskToken(ctx, "cp_rb", "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.ClaimSolve(ctx, "cp_rb", claim("solver", "code1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	s := store.New(&failsReadsAfterAWrite{DB: client}, table)
+	h, err := s.Settle(ctx, "cp_rb", "solver", store.Outcome{WrongCodes: 1, Result: `{"outcome":"invalid_code"}`})
+	if err != nil || h.TaskToken != "tok" {
+		t.Fatalf("settle %+v, %v; want the token handed over", h, err)
+	}
+	if cp, err := plain.Get(ctx, "cp_rb"); err != nil || cp.TaskToken != "" || cp.WrongCodes != 1 {
+		t.Fatalf("item %+v, %v", cp, err)
+	}
+}
