@@ -338,8 +338,10 @@ func (s *Stack) setEnvironment(tpl *samtemplate.Template, scale float64) error {
 		force(envPrefix(api)+"_BASE_URL", s.SimulatorURL)
 		force(envPrefix(api)+"_API_KEY", providersim.DefaultAPIKey)
 	}
-	// Webhook secrets, so every inbound route is live locally; a source
-	// without its secret answers 404 rather than accept unsigned requests.
+	// Webhook secrets for Twilio, Mailgun and the generic endpoints, so
+	// those routes are live locally. The other sources (Vonage, Telnyx,
+	// SendGrid) answer 404, as a source without its secret does, until the
+	// operator sets theirs.
 	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SMS_WEBHOOK_SECRET", "EMAIL_WEBHOOK_SECRET", "MAILGUN_SIGNING_KEY"} {
 		set(k, "local-"+randomHex(16))
 	}
