@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/twilio/twilio-go/client"
 
@@ -36,10 +37,12 @@ func (t Twilio) Parse(_ context.Context, r Request) (Parsed, error) {
 	if !v.ValidateBody(r.URL, r.Body, sig) {
 		return Parsed{}, badSignature("X-Twilio-Signature does not match")
 	}
-	// Signature checked over the same bytes; now read them.
-	form, err := readForm(r.Header, r.Body)
+	// twilio-go checked the signature over the body read as a URL-encoded
+	// form, which is what Twilio sends; read exactly that, whatever the
+	// Content-Type claims, so the fields used are the fields signed.
+	form, err := url.ParseQuery(string(r.Body))
 	if err != nil {
-		return Parsed{}, err
+		return Parsed{}, malformed("body is not a URL-encoded form")
 	}
 	reply := Reply{ContentType: "text/xml", Body: TwilioEmptyTwiML}
 	sid := form.Get("MessageSid")

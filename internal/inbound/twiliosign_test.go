@@ -1,6 +1,8 @@
 package inbound
 
 import (
+	"context"
+	"net/http"
 	"net/url"
 	"testing"
 
@@ -25,5 +27,23 @@ func TestTwilioSignatureIsWhatTwilioGoValidates(t *testing.T) {
 	flat["Body"] = "Your code is 000000"
 	if v.Validate(target, flat, sig) {
 		t.Fatal("the signature does not cover the parameters")
+	}
+}
+
+// The fields read are the fields signed: twilio-go validates the body as a
+// URL-encoded form, so the parser reads it as one whatever the
+// Content-Type says.
+func TestTwilioReadsTheFormItValidated(t *testing.T) {
+	const token, target = "12345678901234567890123456789012", "https://relay.example.com/v1/webhooks/sms/twilio"
+	params := url.Values{"MessageSid": {"SMsigned"}, "To": {"+33612345678"}, "Body": {"Your code is 804706"}}
+	h := http.Header{}
+	h.Set("Content-Type", "multipart/form-data; boundary=x")
+	h.Set("X-Twilio-Signature", TwilioSignature(token, target, params))
+	p, err := Twilio{AuthToken: token}.Parse(context.Background(), Request{Method: "POST", URL: target, Header: h, Body: []byte(params.Encode())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Messages) != 1 || p.Messages[0].MessageID != "SMsigned" || p.Messages[0].Text != "Your code is 804706" {
+		t.Fatalf("parsed %+v", p.Messages)
 	}
 }
