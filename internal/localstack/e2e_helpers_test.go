@@ -117,9 +117,11 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "the relay's logs were not captured")
 			code = 1
 		}
-		for _, secret := range secretsUsed {
+		secrets := append([]string(nil), secretsUsed...)
+		formTokens.Range(func(k, _ any) bool { secrets = append(secrets, k.(string)); return true })
+		for _, secret := range secrets {
 			if strings.Contains(out, secret) {
-				fmt.Fprintf(os.Stderr, "a code or secret reached the logs:\n%s\n", out)
+				fmt.Fprintf(os.Stderr, "a code, secret or form token reached the logs:\n%s\n", out)
 				code = 1
 				break
 			}
