@@ -262,6 +262,8 @@ func TestLinkupErrorsByStatusAndMessage(t *testing.T) {
 		{"403 is our key even if the message speaks of a session", 403, `{"success":false,"message":"session forbidden"}`, "linkup/invalid_api_key", rejected},
 		{"402 is out of credits", 402, `{"success":false,"message":"Payment required"}`, "linkup/insufficient_credits", rejected},
 		{"a message about credits", 400, `{"success":false,"message":"Not enough credits"}`, "linkup/insufficient_credits", rejected},
+		{"a wrong code that mentions its credit", 400, `{"success":false,"message":"Invalid code (1 credit consumed)"}`, "linkup/invalid_code", invalid},
+		{"a server error about credits retries", 500, `{"success":false,"message":"Insufficient credits service unavailable"}`, "linkup/server_error", retry},
 		{"expired session restarts", 400, `{"success":false,"message":"Session expired, call /v2/login again"}`, "linkup/session_expired", restart},
 		{"expired session in FastAPI detail", 410, `{"detail":"Checkpoint session has expired"}`, "linkup/session_expired", restart},
 		{"wrong code", 400, `{"success":false,"message":"Invalid verification code"}`, "linkup/invalid_code", invalid},

@@ -133,8 +133,10 @@ func (a linkupAnswer) message() string {
 // errors have success:false and that an expired session needs /v2/login
 // again, so these are assumptions, in order:
 //   - 401 and 403 are about our API key, whatever the message says;
-//   - 402, or a message about credits: the plan has run out;
-//   - 429: rate limited; 5xx: the server's failure;
+//   - 429: rate limited; 5xx: the server's failure, whatever the message;
+//   - 402, or a message saying credits are lacking ("insufficient",
+//     "not enough", "out of", "no more" credits): the plan has run out. A
+//     message that only mentions credits ("1 credit consumed") is not;
 //   - otherwise the message decides: "expired" or "session" (and "login
 //     again") means the session is dead; "pending", "not approved",
 //     "waiting" means the app challenge is not approved yet; "code",
@@ -154,12 +156,13 @@ func linkupCase(status int, msg string) string {
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return "linkup/invalid_api_key"
-	case status == http.StatusPaymentRequired || has("credit"):
-		return "linkup/insufficient_credits"
 	case status == http.StatusTooManyRequests:
 		return "linkup/rate_limited"
 	case status >= 500:
 		return "linkup/server_error"
+	case status == http.StatusPaymentRequired ||
+		has("credit") && has("insufficient", "not enough", "out of", "no more", "no credit", "exhausted", "run out", "ran out"):
+		return "linkup/insufficient_credits"
 	case has("expired", "session", "login again", "log in again"):
 		return "linkup/session_expired"
 	case has("pending", "not approved", "not yet approved", "waiting"):
