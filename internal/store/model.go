@@ -109,7 +109,6 @@ const (
 	EventSolve        EventKind = "solve"
 	EventResend       EventKind = "resend"
 	EventPoll         EventKind = "poll"
-	EventRestart      EventKind = "restart"
 	EventFinished     EventKind = "finished"
 	EventCallback     EventKind = "callback"
 	EventLateCode     EventKind = "late_code"
