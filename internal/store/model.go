@@ -58,7 +58,7 @@ type Checkpoint struct {
 	// TaskToken is the token of the await-code task now waiting.
 	TaskToken string `dynamodbav:"task_token,omitempty"`
 	// Undelivered is an outcome (relay.TaskResult JSON) recorded while no
-	// execution was waiting; the next await-code or poll takes it.
+	// execution was waiting; the next await-code or solve task (poll, TOTP, late) takes it.
 	Undelivered string `dynamodbav:"undelivered,omitempty"`
 	// SealedPendingCode is a code whose solve hit a transient error, sealed
 	// with PendingCodeContext(id), for the solve task to retry.

@@ -488,7 +488,7 @@ type Handoff struct {
 	// again with StaleToken).
 	TaskToken string
 	// Parked is true when no execution was waiting: the result waits in the
-	// undelivered slot for the next await-code or poll.
+	// undelivered slot for the next await-code or solve task.
 	Parked bool
 	// Checkpoint is the item after the write; nil when the write took the
 	// token but the item could not be read back.
