@@ -25,6 +25,9 @@ type fakeKMS struct {
 	mu       sync.Mutex
 	blobs    map[string]fakeBlob
 	macCalls int
+	// macRefusals is how many GenerateMac calls to refuse first, as a key
+	// still being enabled is.
+	macRefusals int
 }
 
 type fakeBlob struct {
@@ -76,6 +79,11 @@ func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "TrentService.GenerateMac":
 		if in.KeyId != "mac-key" || in.MacAlgorithm != "HMAC_SHA_256" {
 			fail("InvalidKeyUsageException")
+			return
+		}
+		if f.macRefusals > 0 {
+			f.macRefusals--
+			fail("DisabledException")
 			return
 		}
 		f.macCalls++
@@ -149,5 +157,21 @@ func TestKMSFingerprintDerivesItsKeyOnce(t *testing.T) {
 func TestNewKMSNeedsBothKeys(t *testing.T) {
 	if _, err := NewKMS(nil, "k", ""); err == nil {
 		t.Fatal("accepted a missing HMAC key")
+	}
+}
+
+func TestKMSFingerprintRetriesAFailedDerivation(t *testing.T) {
+	ctx := context.Background()
+	k, fake := newKMS(t)
+	fake.macRefusals = 1
+	if _, err := k.Fingerprint(ctx, "code:cp_1:123456"); err == nil {
+		t.Fatal("fingerprint without a derived key: no error")
+	}
+	got, err := k.Fingerprint(ctx, "code:cp_1:123456")
+	if err != nil {
+		t.Fatalf("the next call did not derive the key again: %v", err)
+	}
+	if want := hmacHex([]byte("mac:"+fingerprintInfo), "code:cp_1:123456"); got != want || fake.macCalls != 1 {
+		t.Fatalf("fingerprint %s after %d derivations, want %s after 1", got, fake.macCalls, want)
 	}
 }
