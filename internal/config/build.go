@@ -113,5 +113,9 @@ func (c *Config) Relay(ctx context.Context) (*relay.Service, error) {
 	return relay.New(relay.Deps{
 		Store: st, Workflow: c.Workflow(), Providers: providers, Sealer: sealer,
 		PublicURL: c.Get(EnvPublicURL), CallbackSecret: callbackSecret,
+		// Only a relay with a local sealing key (the local stack, never a
+		// deployment, where KMS_KEY_ID is always set) calls back over
+		// plain http to loopback.
+		AllowLoopbackCallbacks: c.Get(EnvKMSKeyID) == "",
 	})
 }

@@ -227,7 +227,7 @@ func newHarness(t *testing.T) *harness {
 	h.svc, err = New(Deps{
 		Store: h.store, Workflow: h.wf, Sealer: sealer, PublicURL: "https://relay.example/",
 		Providers:      map[checkpoint.API]providerapi.Client{checkpoint.APIPostpress: h.postpress, checkpoint.APIEdges: h.edges},
-		CallbackSecret: []byte("callback-secret"), Now: h.clock.Now,
+		CallbackSecret: []byte("callback-secret"), AllowLoopbackCallbacks: true, Now: h.clock.Now,
 		Log:      slog.New(slog.DiscardHandler),
 		BusyWait: 20 * time.Second, BusyPoll: 5 * time.Millisecond,
 	})

@@ -140,7 +140,7 @@ func (s *Service) validate(req RegisterRequest) (normalised, error) {
 		}
 	}
 	if req.CallbackURL != "" {
-		if err := checkCallbackURL(req.CallbackURL); err != nil {
+		if err := checkCallbackURL(req.CallbackURL, s.d.AllowLoopbackCallbacks); err != nil {
 			v.add("callback_url", err.Error())
 		}
 	}
@@ -159,10 +159,11 @@ func (s *Service) validate(req RegisterRequest) (normalised, error) {
 	return n, nil
 }
 
-// checkCallbackURL allows https anywhere, and http only to loopback (local
-// demos): a callback carries the account's fate and a signature, neither
-// of which should cross a network in clear.
-func checkCallbackURL(raw string) error {
+// checkCallbackURL allows https anywhere, and http only to loopback when
+// allowLoopback (local demos): a callback carries the account's fate and a
+// signature, neither of which should cross a network in clear, and in
+// Lambda plain http to loopback would reach the runtime API.
+func checkCallbackURL(raw string, allowLoopback bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil {
 		return errors.New("must be an absolute URL without credentials")
@@ -171,6 +172,9 @@ func checkCallbackURL(raw string) error {
 	case "https":
 		return nil
 	case "http":
+		if !allowLoopback {
+			return errors.New("must be https")
+		}
 		host := u.Hostname()
 		if host == "localhost" {
 			return nil

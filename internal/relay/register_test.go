@@ -157,3 +157,24 @@ func TestRegisterSupersedesThePreviousPendingCheckpoint(t *testing.T) {
 		t.Fatalf("delivery went to %+v, %v; want %s", res, err, cur.ID)
 	}
 }
+
+// In AWS (no AllowLoopbackCallbacks) a plain http callback is refused even
+// to loopback, where it would reach the Lambda runtime API.
+func TestRegisterRefusesHTTPCallbacksOutsideTheLocalStack(t *testing.T) {
+	for _, tc := range []struct {
+		url           string
+		allowLoopback bool
+		ok            bool
+	}{
+		{"http://127.0.0.1:9001/2018-06-01/runtime/invocation/next", false, false},
+		{"http://localhost:8080/cb", false, false},
+		{"https://app.example/cb", false, true},
+		{"http://127.0.0.1:8080/cb", true, true},
+		{"http://app.example/cb", true, false},
+	} {
+		err := checkCallbackURL(tc.url, tc.allowLoopback)
+		if (err == nil) != tc.ok {
+			t.Errorf("checkCallbackURL(%q, loopback=%v) = %v, want ok=%v", tc.url, tc.allowLoopback, err, tc.ok)
+		}
+	}
+}

@@ -54,6 +54,9 @@ type Deps struct {
 	PublicURL string
 	// CallbackSecret signs the app callbacks (X-Relay-Signature).
 	CallbackSecret []byte
+	// AllowLoopbackCallbacks accepts http:// callback URLs to loopback, for
+	// the local stack and its demos; in AWS only https is accepted.
+	AllowLoopbackCallbacks bool
 	// CallbackClient posts the callbacks; it should not follow redirects.
 	// Defaults to NewCallbackClient().
 	CallbackClient *http.Client
