@@ -220,8 +220,11 @@ func (s *Stack) startStepFunctions(tpl *samtemplate.Template, scale float64, fns
 		return err
 	}
 	name, ok, err := tpl.Resolve(sm.Name, &samtemplate.Resolver{StackName: "checkpoint-relay"})
-	if err != nil || !ok {
-		return fmt.Errorf("state machine name: %v", err)
+	if err != nil {
+		return fmt.Errorf("state machine name: %w", err)
+	}
+	if !ok {
+		return errors.New("state machine name: the template leaves it out; the local stack needs a fixed Name")
 	}
 	runner := asl.New(asl.Options{Invoker: fns, TimeScale: scale, Logger: s.log})
 	s.StateMachineARN = asl.StateMachineARN(Region, Account, name)
@@ -429,9 +432,10 @@ func waitHealthy(ctx context.Context, url string) error {
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
+			err = fmt.Errorf("answered %s", resp.Status)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("gateway did not become healthy: %v", err)
+			return fmt.Errorf("gateway did not become healthy: %w", err)
 		}
 		select {
 		case <-ctx.Done():
