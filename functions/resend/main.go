@@ -5,4 +5,4 @@ package main
 
 import "github.com/checkpoint-relay/checkpoint-relay/internal/app"
 
-func main() { app.Main(app.Resend) }
+func main() { app.Main(app.Resend()) }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sort"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -28,59 +27,56 @@ const (
 	EnvFormCSRFKey = "FORM_CSRF_KEY"
 )
 
-// The relay's Lambdas, named after their directories under functions/.
-const (
-	API          = "api"
-	SMSWebhook   = "sms-webhook"
-	EmailWebhook = "email-webhook"
-	Form         = "form"
-	AwaitCode    = "await-code"
-	Solve        = "solve"
-	Resend       = "resend"
-	Finish       = "finish"
-)
-
 type builder func(ctx context.Context, c *config.Config) (any, error)
 
-// builders is keyed by constant names, so a reader (and the template test's
-// code scan) can follow each function from its main to its one builder.
-var builders = map[string]builder{
-	API:          buildAPI,
-	SMSWebhook:   buildSMSWebhook,
-	EmailWebhook: buildEmailWebhook,
-	Form:         buildForm,
-	AwaitCode:    buildAwaitCode,
-	Solve:        buildSolve,
-	Resend:       buildResend,
-	Finish:       buildFinish,
+// Function is one Lambda: its name (its directory under functions/) and
+// how its handler is built.
+type Function struct {
+	Name  string
+	build builder
 }
 
-// Names lists every function, sorted: the local stack runs them all.
-func Names() []string {
-	out := make([]string, 0, len(builders))
-	for n := range builders {
-		out = append(out, n)
+// The relay's Lambdas. They are functions rather than a table so that a
+// main naming only its own Lambda links only that Lambda's handler and
+// libraries (the task functions carry no webhook parsers), and so the
+// template test's call-graph scan follows each main to its one builder.
+func API() Function          { return Function{"api", buildAPI} }
+func SMSWebhook() Function   { return Function{"sms-webhook", buildSMSWebhook} }
+func EmailWebhook() Function { return Function{"email-webhook", buildEmailWebhook} }
+func Form() Function         { return Function{"form", buildForm} }
+func AwaitCode() Function    { return Function{"await-code", buildAwaitCode} }
+func Solve() Function        { return Function{"solve", buildSolve} }
+func Resend() Function       { return Function{"resend", buildResend} }
+func Finish() Function       { return Function{"finish", buildFinish} }
+
+// Functions lists every Lambda: the local stack runs them all in one
+// process.
+func Functions() []Function {
+	return []Function{API(), SMSWebhook(), EmailWebhook(), Form(), AwaitCode(), Solve(), Resend(), Finish()}
+}
+
+// Build returns the handler of the Lambda with the given name.
+func Build(ctx context.Context, name string) (any, error) {
+	for _, f := range Functions() {
+		if f.Name == name {
+			return f.Build(ctx)
+		}
 	}
-	sort.Strings(out)
-	return out
+	return nil, fmt.Errorf("app: unknown function %q", name)
 }
 
-// Build returns the named function's handler, ready for lambda.Start: an
+// Build returns the function's handler, ready for lambda.Start: an
 // apigw.Handler for the HTTP functions, a typed task handler for the state
 // machine's. It reads the environment and secrets once, so a warm Lambda
 // reuses the clients.
-func Build(ctx context.Context, name string) (any, error) {
-	b, ok := builders[name]
-	if !ok {
-		return nil, fmt.Errorf("app: unknown function %q", name)
-	}
+func (f Function) Build(ctx context.Context) (any, error) {
 	c, err := config.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	h, err := b(ctx, c)
+	h, err := f.build(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("app: %s: %w", name, err)
+		return nil, fmt.Errorf("app: %s: %w", f.Name, err)
 	}
 	return h, nil
 }
@@ -219,10 +215,10 @@ func buildFinish(ctx context.Context, c *config.Config) (any, error) {
 // start and hand it to the Lambda runtime. A handler that cannot be built
 // fails the cold start, so Lambda reports an init error and retries,
 // rather than serving with half a configuration.
-func Main(name string) {
-	h, err := Build(context.Background(), name)
+func Main(f Function) {
+	h, err := f.Build(context.Background())
 	if err != nil {
-		slog.Error("cold start failed", "function", name, "err", err)
+		slog.Error("cold start failed", "function", f.Name, "err", err)
 		os.Exit(1)
 	}
 	lambda.Start(h)
