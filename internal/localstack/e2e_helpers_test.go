@@ -3,9 +3,6 @@ package localstack_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -306,20 +302,9 @@ func twilioSMS(t *testing.T, sid, to, body string) int {
 		"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"ACe2e"},
 		"From": {"+15017122661"}, "To": {to}, "Body": {body}, "NumMedia": {"0"},
 	}
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	signed := target
-	for _, k := range keys {
-		signed += k + params.Get(k)
-	}
-	mac := hmac.New(sha1.New, []byte(os.Getenv("TWILIO_AUTH_TOKEN")))
-	mac.Write([]byte(signed))
 	req, _ := http.NewRequest(http.MethodPost, stack.URL+"/v1/webhooks/sms/twilio", strings.NewReader(params.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("X-Twilio-Signature", inbound.TwilioSignature(os.Getenv("TWILIO_AUTH_TOKEN"), target, params))
 	return do(t, req)
 }
 
