@@ -40,6 +40,17 @@ func checkParsed(t *testing.T, p Parsed, err error) {
 	}
 }
 
+// relaySignedJSON is the headers of a JSON body signed with the relay's
+// HMAC scheme, as the generic endpoints expect.
+func relaySignedJSON(secret, body []byte) http.Header {
+	ts, sig := RelaySignature(secret, fuzzNow, body)
+	h := http.Header{}
+	h.Set(HeaderRelayTimestamp, ts)
+	h.Set(HeaderRelaySignature, sig)
+	h.Set("Content-Type", "application/json")
+	return h
+}
+
 func FuzzSMSGeneric(f *testing.F) {
 	f.Add([]byte(`{"id":"m1","to":"+33612345678","from":"LinkedIn","text":"Your code is 804706"}`))
 	f.Add([]byte(`{"id":"m2","to":["+33612345678","447700900123"],"text":""}`))
@@ -48,11 +59,7 @@ func FuzzSMSGeneric(f *testing.F) {
 	secret := []byte("fuzz-secret")
 	src := SMSGeneric{Secret: secret}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ts, sig := RelaySignature(secret, fuzzNow, body)
-		h := http.Header{}
-		h.Set(HeaderRelayTimestamp, ts)
-		h.Set(HeaderRelaySignature, sig)
-		h.Set("Content-Type", "application/json")
+		h := relaySignedJSON(secret, body)
 		p, err := src.Parse(context.Background(), Request{Method: "POST", URL: "https://r.example/v1/webhooks/sms/generic", Header: h, Body: body, Now: fuzzNow})
 		checkParsed(t, p, err)
 	})
@@ -65,11 +72,7 @@ func FuzzEmailGeneric(f *testing.F) {
 	secret := []byte("fuzz-secret")
 	src := EmailGeneric{Secret: secret}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ts, sig := RelaySignature(secret, fuzzNow, body)
-		h := http.Header{}
-		h.Set(HeaderRelayTimestamp, ts)
-		h.Set(HeaderRelaySignature, sig)
-		h.Set("Content-Type", "application/json")
+		h := relaySignedJSON(secret, body)
 		p, err := src.Parse(context.Background(), Request{Method: "POST", URL: "https://r.example/v1/webhooks/email/generic", Header: h, Body: body, Now: fuzzNow})
 		checkParsed(t, p, err)
 	})
