@@ -79,6 +79,12 @@ func printWalkthrough(w io.Writer, s *localstack.Stack) {
 		sort.Strings(names)
 		sim = strings.Join(names, ", ") + " at " + s.SimulatorURL + " (right code " + providersim.DefaultCode + ")"
 	}
+	// A key the operator set is theirs (perhaps a real one): the banner
+	// refers to it by name rather than print it into a terminal or CI log.
+	key, keyLine := "$RELAY_API_KEY", "as set in RELAY_API_KEY"
+	if s.RelayAPIKeyGenerated {
+		key, keyLine = s.RelayAPIKey, s.RelayAPIKey
+	}
 	fmt.Fprintf(w, `checkpoint-relay is up at %s (ready in %s)
   DynamoDB (dynalite)   %s  table %s
   Step Functions API    %s  %s
@@ -89,7 +95,7 @@ Walkthrough (in another shell):
 
 1. Register a pending checkpoint whose SMS codes reach %s:
 
-   curl -s %s/v1/checkpoints -H 'Authorization: Bearer %s' \
+   curl -s %s/v1/checkpoints -H "Authorization: Bearer %s" \
      -H 'Content-Type: application/json' \
      -d '{"api":"postpress","account_id":"acc_demo","provider":"LINKEDIN","type":"OTP","phone":"%s"}'
 
@@ -99,13 +105,13 @@ Walkthrough (in another shell):
 
 %s
 
-3. Watch it solve:   curl -s %s/v1/checkpoints/<id> -H 'Authorization: Bearer %s'
+3. Watch it solve:   curl -s %s/v1/checkpoints/<id> -H "Authorization: Bearer %s"
 
 4. Or open the form_url from step 1 in a browser and type %s.
 
 Press Ctrl-C to stop.
 `, s.URL, s.Ready.Round(time.Millisecond), s.DynamoDBEndpoint, s.TableName, s.SFNEndpoint, s.StateMachineARN,
-		sim, s.RelayAPIKey, demoPhone, s.URL, s.RelayAPIKey, demoPhone, twilioCurl(s.URL), s.URL, s.RelayAPIKey, providersim.DefaultCode)
+		sim, keyLine, demoPhone, s.URL, key, demoPhone, twilioCurl(s.URL), s.URL, key, providersim.DefaultCode)
 }
 
 // twilioCurl is a curl command posting an inbound SMS exactly as Twilio

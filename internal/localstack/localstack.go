@@ -90,6 +90,9 @@ type Stack struct {
 	Simulated []checkpoint.API
 	// RelayAPIKey is the bearer key of POST /v1/checkpoints.
 	RelayAPIKey string
+	// RelayAPIKeyGenerated is true when the stack made the key up (the
+	// operator had not set RELAY_API_KEY), so it may be shown.
+	RelayAPIKeyGenerated bool
 	// Ready is how long Start took.
 	Ready time.Duration
 
@@ -334,8 +337,9 @@ func (s *Stack) setEnvironment(tpl *samtemplate.Template, scale float64) error {
 	set("RELAY_LOCAL_KEY", randomB64(32))
 	set("FORM_CSRF_KEY", randomB64(32))
 	set("CALLBACK_SIGNING_SECRET", randomB64(32))
+	_, operatorKey := os.LookupEnv("RELAY_API_KEY")
 	set("RELAY_API_KEY", "local-"+randomHex(12))
-	s.RelayAPIKey = os.Getenv("RELAY_API_KEY")
+	s.RelayAPIKey, s.RelayAPIKeyGenerated = os.Getenv("RELAY_API_KEY"), !operatorKey
 
 	for _, api := range s.Simulated {
 		force(envPrefix(api)+"_BASE_URL", s.SimulatorURL)
