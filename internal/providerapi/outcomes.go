@@ -141,7 +141,10 @@ var outcomeTable = []Row{
 	{pp, rs, "500", "errors/unexpected_error", retry, ""},
 	{pp, rs, "500", "errors/provider_error", retry, ""},
 	{pp, rs, "500", "errors/authentication_intent_error", restart, "intent killed: restart from the beginning"},
-	{pp, rs, "501", "errors/feature_not_implemented", rejected, "not offered for this provider"},
+	// postpress, either endpoint: documented for resend only, but a type
+	// means one thing across the API, and what is not implemented will not
+	// be by retrying.
+	{pp, Any, "501", "errors/feature_not_implemented", rejected, "not offered for this provider"},
 	{pp, rs, "503", "errors/no_client_session", retry, ""},
 	{pp, rs, "503", "errors/no_channel", retry, ""},
 	{pp, rs, "503", "errors/no_handler", retry, ""},

@@ -141,11 +141,15 @@ func TestTableHoldsOnlyDocumentedErrors(t *testing.T) {
 		if r.API == Any || r.API == lk || r.Case == Any || isSuccessCase(r.Case) {
 			continue
 		}
-		key := fmt.Sprintf("%s|%s|%s", r.API, r.Endpoint, r.Case)
-		if _, err := strconv.Atoi(r.Status); err == nil {
-			key = fmt.Sprintf("%s|%s|%s|%s", r.API, r.Endpoint, r.Status, r.Case)
+		documentedOn := func(ep string) bool {
+			key := fmt.Sprintf("%s|%s|%s", r.API, ep, r.Case)
+			if _, err := strconv.Atoi(r.Status); err == nil {
+				key = fmt.Sprintf("%s|%s|%s|%s", r.API, ep, r.Status, r.Case)
+			}
+			return known[key]
 		}
-		if !known[key] {
+		// A row for every endpoint must be documented for at least one.
+		if !(documentedOn(r.Endpoint) || r.Endpoint == Any && (documentedOn(sv) || documentedOn(rs))) {
 			t.Errorf("row %+v is not a documented error", r)
 		}
 	}
@@ -205,6 +209,26 @@ func TestLookupPrefersTheMostSpecificRow(t *testing.T) {
 				t.Fatalf("Lookup = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// A postpress error type means one thing whichever endpoint answers it:
+// feature_not_implemented is documented for resend only, and a solve that
+// meets it (the provider does not offer this checkpoint) must stop, not be
+// retried as a 5xx.
+func TestFeatureNotImplementedIsRejectedOnSolveToo(t *testing.T) {
+	f := newFakeAPI(t, http.StatusNotImplemented, "application/problem+json",
+		problemBody(http.StatusNotImplemented, "errors/feature_not_implemented", "Not Implemented"))
+	res, err := client(t, checkpoint.APIPostpress, f.URL).Solve(context.Background(),
+		SolveRequest{AccountID: "acc_1", Provider: checkpoint.ProviderLinkedIn, Code: "424242"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != rejected || res.ErrorType != "errors/feature_not_implemented" {
+		t.Fatalf("got %+v, want rejected", res)
+	}
+	if row := Lookup(checkpoint.APIPostpress, EndpointSolve, 501, "errors/feature_not_implemented"); row.Case != "errors/feature_not_implemented" {
+		t.Fatalf("decided by fallback row %+v", row)
 	}
 }
 
