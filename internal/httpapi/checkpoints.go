@@ -17,6 +17,7 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/apigw"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/problem"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // Checkpoints is what the register/status API needs of the relay.
@@ -115,6 +116,9 @@ func (h *checkpointsHandler) register(ctx context.Context, req events.APIGateway
 	}
 	if err != nil {
 		return apigw.Problem(problem.ErrMalformed("the body could not be read"))
+	}
+	if err := strictjson.Check(body); err != nil {
+		return apigw.Problem(problem.ErrMalformed("the body is not valid UTF-8 (or escapes a lone surrogate)"))
 	}
 	var in relay.RegisterRequest
 	dec := json.NewDecoder(bytes.NewReader(body))

@@ -97,6 +97,11 @@ func TestCheckpointsHandler(t *testing.T) {
 			wantStatus: 400, wantType: "errors/malformed_request"},
 		{name: "two JSON values are 400", ev: checkpointsEvent(RouteRegister, "/v1/checkpoints", validRegistration+validRegistration, nil),
 			wantStatus: 400, wantType: "errors/malformed_request"},
+		// encoding/json would register "ok_bad\uFFFD\uFFFDinput": another account.
+		{name: "invalid UTF-8 is 400", ev: checkpointsEvent(RouteRegister, "/v1/checkpoints", strings.Replace(validRegistration, `"acc"`, "\"ok_bad\xff\xfeinput\"", 1), nil),
+			wantStatus: 400, wantType: "errors/malformed_request"},
+		{name: "an escaped lone surrogate is 400", ev: checkpointsEvent(RouteRegister, "/v1/checkpoints", strings.Replace(validRegistration, `"acc"`, `"acc\udc00"`, 1), nil),
+			wantStatus: 400, wantType: "errors/malformed_request"},
 		{name: "form body is 415", ev: checkpointsEvent(RouteRegister, "/v1/checkpoints", "api=postpress", map[string]string{"content-type": "application/x-www-form-urlencoded"}),
 			wantStatus: 415, wantType: "errors/unsupported_media_type"},
 		{name: "validation errors are 400 with fields", ev: checkpointsEvent(RouteRegister, "/v1/checkpoints", validRegistration, nil),

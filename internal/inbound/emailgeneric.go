@@ -3,10 +3,10 @@ package inbound
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // EmailGeneric reads the relay's own JSON format for forwarding automations
@@ -44,7 +44,7 @@ func (e EmailGeneric) Parse(_ context.Context, r Request) (Parsed, error) {
 		return Parsed{}, err
 	}
 	var g genericEmail
-	if err := json.Unmarshal(r.Body, &g); err != nil {
+	if err := strictjson.Unmarshal(r.Body, &g); err != nil {
 		return Parsed{}, malformed("json body: %v", err)
 	}
 	msg := Message{Source: SourceEmailGeneric, MessageID: g.ID, Channel: checkpoint.ChannelEmail,

@@ -27,6 +27,9 @@ func TestGenericSMS(t *testing.T) {
 		{"stale", secret, now.Add(-10 * time.Minute), "", body, inbound.ErrStale},
 		{"no recipient phone", secret, now, "", `{"id":"x","to":"someone","text":"1"}`, inbound.ErrMalformed},
 		{"not json", secret, now, "", `id=x`, inbound.ErrMalformed},
+		// encoding/json would read both as U+FFFD: another text than the one sent.
+		{"invalid UTF-8", secret, now, "", "{\"id\":\"fwd-\xff\xfe1\",\"to\":\"+447700900123\",\"text\":\"482913\"}", inbound.ErrMalformed},
+		{"lone surrogate escape", secret, now, "", `{"id":"fwd-\ud800","to":"+447700900123","text":"482913"}`, inbound.ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,6 +72,7 @@ func TestGenericEmail(t *testing.T) {
 		{"raw mail: original recipient first", `{"id":"zap-2","to":"inbox@relay.example.com","raw":` + jsonString(raw) + `}`,
 			[]string{"jane.doe+li@example.com", "jane.doe@example.com", "inbox@relay.example.com"}, true, nil},
 		{"missing id", `{"to":"jane@example.com","text":"1"}`, nil, false, inbound.ErrMalformed},
+		{"invalid UTF-8", "{\"id\":\"zap-3\",\"to\":\"jane@example.com\",\"text\":\"48\xff2913\"}", nil, false, inbound.ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

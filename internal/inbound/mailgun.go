@@ -5,12 +5,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/textproto"
 	"net/url"
 	"strings"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // Mailgun reads mails that a Mailgun route forwards (action
@@ -94,7 +94,7 @@ func (g *Mailgun) Parse(_ context.Context, r Request) (Parsed, error) {
 func mailgunHeaders(s string) textproto.MIMEHeader {
 	h := textproto.MIMEHeader{}
 	var pairs [][]string
-	if json.Unmarshal([]byte(s), &pairs) != nil {
+	if strictjson.Unmarshal([]byte(s), &pairs) != nil {
 		return h
 	}
 	for _, p := range pairs {

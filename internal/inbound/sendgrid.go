@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // SendGrid reads SendGrid Inbound Parse posts (multipart/form-data). Inbound
@@ -68,7 +68,7 @@ func (s SendGrid) Parse(_ context.Context, r Request) (Parsed, error) {
 	}
 	var env sendgridEnvelope
 	if e := form.Get("envelope"); e != "" {
-		if err := json.Unmarshal([]byte(e), &env); err != nil {
+		if err := strictjson.Unmarshal([]byte(e), &env); err != nil {
 			return Parsed{}, malformed("envelope json: %v", err)
 		}
 	}
@@ -82,7 +82,7 @@ func (s SendGrid) Parse(_ context.Context, r Request) (Parsed, error) {
 		headers = readHeaderBlock(form.Get("headers"))
 		hdrRcpt = headerRecipients(headers)
 		charsets := map[string]string{}
-		_ = json.Unmarshal([]byte(form.Get("charsets")), &charsets)
+		_ = strictjson.Unmarshal([]byte(form.Get("charsets")), &charsets)
 		msg.Subject = decodeCharset(form.Get("subject"), charsets["subject"])
 		msg.TextBody = decodeCharset(form.Get("text"), charsets["text"])
 		msg.HTMLBody = decodeCharset(form.Get("html"), charsets["html"])

@@ -3,11 +3,11 @@ package inbound
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // MaxRawMail bounds a mail read from S3 (an SES notification carries at
@@ -84,7 +84,7 @@ func (s SES) Parse(ctx context.Context, r Request) (Parsed, error) {
 	}
 
 	var n sesNotification
-	if err := json.Unmarshal([]byte(m.Message), &n); err != nil {
+	if err := strictjson.Unmarshal([]byte(m.Message), &n); err != nil {
 		return Parsed{}, malformed("ses notification json: %v", err)
 	}
 	if n.NotificationType != "Received" {

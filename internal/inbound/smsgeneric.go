@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // SMSGeneric reads the relay's own JSON format for SMS-forwarder phone apps
@@ -35,7 +36,7 @@ func (s SMSGeneric) Parse(_ context.Context, r Request) (Parsed, error) {
 		return Parsed{}, err
 	}
 	var m genericSMS
-	if err := json.Unmarshal(r.Body, &m); err != nil {
+	if err := strictjson.Unmarshal(r.Body, &m); err != nil {
 		return Parsed{}, malformed("json body: %v", err)
 	}
 	rcpt := phoneRecipients(m.To...)

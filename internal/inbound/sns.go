@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // SNS message types.
@@ -94,7 +95,7 @@ func NewSNS(cfg SNSConfig) *SNS {
 // another topic is reported as ErrTopic.
 func (s *SNS) Verify(ctx context.Context, body []byte, now time.Time) (SNSMessage, error) {
 	var m SNSMessage
-	if err := json.Unmarshal(body, &m); err != nil {
+	if err := strictjson.Unmarshal(body, &m); err != nil {
 		return SNSMessage{}, malformed("sns json: %v", err)
 	}
 	if m.Type == "" || m.Signature == "" || m.SigningCertURL == "" {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // Telnyx verifies Telnyx's messaging webhooks (API v2): the
@@ -66,7 +66,7 @@ func (t Telnyx) Parse(_ context.Context, r Request) (Parsed, error) {
 	}
 
 	var ev telnyxEvent
-	if err := json.Unmarshal(r.Body, &ev); err != nil {
+	if err := strictjson.Unmarshal(r.Body, &ev); err != nil {
 		return Parsed{}, malformed("json body: %v", err)
 	}
 	if ev.Data.EventType != "message.received" {

@@ -60,6 +60,7 @@ func TestTelnyx(t *testing.T) {
 		{"stale", priv, now.Add(-6 * time.Minute), telnyxReceived, "", inbound.ErrStale, false},
 		{"from the future", priv, now.Add(6 * time.Minute), telnyxReceived, "", inbound.ErrStale, false},
 		{"delivery report", priv, now, sent, "", nil, true},
+		{"invalid UTF-8, signed", priv, now, strings.Replace(telnyxReceived, "318 204", "318 \xff04", 1), "", inbound.ErrMalformed, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // Vonage reads Vonage's inbound SMS in both of the forms Vonage sends it,
@@ -71,7 +72,7 @@ func vonageParams(r Request) (map[string]string, error) {
 	}
 	if isJSON(r.Header) || (len(r.Body) > 0 && r.Body[0] == '{') {
 		var raw map[string]json.RawMessage
-		if err := json.Unmarshal(r.Body, &raw); err != nil {
+		if err := strictjson.Unmarshal(r.Body, &raw); err != nil {
 			return nil, malformed("json body: %v", err)
 		}
 		for k, v := range raw {
@@ -130,7 +131,7 @@ type vonageMessage struct {
 
 func parseVonageMessages(body []byte) (Parsed, error) {
 	var m vonageMessage
-	if err := json.Unmarshal(body, &m); err != nil {
+	if err := strictjson.Unmarshal(body, &m); err != nil {
 		return Parsed{}, malformed("json body: %v", err)
 	}
 	if m.MessageUUID == "" || m.To == "" {
