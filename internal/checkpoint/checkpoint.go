@@ -183,6 +183,32 @@ const (
 // was given. postpress's solve endpoint requires a code, so it cannot.
 func (a API) CanPoll() bool { return a == APIEdges || a == APILinkup }
 
+// What each API supports, from its documents: postpress solves
+// checkpoints of every provider, and resends for all but TWITTER (its
+// resend endpoint lists LINKEDIN, INSTAGRAM, MESSENGER); linkup's /v2 API
+// and edges' /integrations/linkedin/checkpoint are LinkedIn's, with no
+// resend endpoint. Registration refuses what an API does not support, so
+// a right code is never refused by the API as if it were wrong.
+
+// Supports reports whether the API solves checkpoints of provider p.
+func (a API) Supports(p Provider) bool {
+	switch a {
+	case APIPostpress:
+		return p.Valid()
+	case APILinkup, APIEdges:
+		return p == ProviderLinkedIn
+	}
+	return false
+}
+
+// SupportsType reports whether the API reports checkpoints of type t:
+// linkup names them by its challenge_type (code_challenge,
+// app_challenge), postpress and edges by the upper-case types.
+func (a API) SupportsType(t Type) bool {
+	linkupType := t == TypeCodeChallenge || t == TypeAppChallenge
+	return a.Valid() && t.Valid() && linkupType == (a == APILinkup)
+}
+
 // CanResend reports whether the API can resend the checkpoint notification
 // for this provider. Only postpress has a resend endpoint, and it does not
 // accept TWITTER.

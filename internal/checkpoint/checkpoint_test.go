@@ -65,3 +65,53 @@ func TestValidationOfTheVocabulary(t *testing.T) {
 		t.Error("Status.Final is wrong")
 	}
 }
+
+// What each API supports, from its document in the seeds: postpress solves
+// for every provider (its resend for all but TWITTER); linkup's /v2 API and
+// edges' /integrations/linkedin/checkpoint are LinkedIn's, and neither
+// has a resend endpoint. linkup names its checkpoints by challenge_type;
+// the others by the upper-case types.
+func TestEachAPISupportsItsDocumentedProvidersAndTypes(t *testing.T) {
+	for _, tc := range []struct {
+		api  API
+		p    Provider
+		want bool
+	}{
+		{APIPostpress, ProviderLinkedIn, true},
+		{APIPostpress, ProviderInstagram, true},
+		{APIPostpress, ProviderTwitter, true},
+		{APIPostpress, ProviderMessenger, true},
+		{APILinkup, ProviderLinkedIn, true},
+		{APILinkup, ProviderInstagram, false},
+		{APIEdges, ProviderLinkedIn, true},
+		{APIEdges, ProviderInstagram, false},
+		{APIEdges, ProviderTwitter, false},
+		{APIEdges, ProviderMessenger, false},
+	} {
+		if got := tc.api.Supports(tc.p); got != tc.want {
+			t.Errorf("%s.Supports(%s) = %v, want %v", tc.api, tc.p, got, tc.want)
+		}
+		if tc.api.CanResend(tc.p) && !tc.api.Supports(tc.p) {
+			t.Errorf("%s resends for %s, which it does not support", tc.api, tc.p)
+		}
+	}
+	for _, tc := range []struct {
+		api  API
+		typ  Type
+		want bool
+	}{
+		{APIPostpress, Type2FA, true},
+		{APIPostpress, TypeOTPOrInAppValidation, true},
+		{APIPostpress, TypeCodeChallenge, false},
+		{APIEdges, TypeEmail, true},
+		{APIEdges, TypeAppChallenge, false},
+		{APILinkup, TypeCodeChallenge, true},
+		{APILinkup, TypeAppChallenge, true},
+		{APILinkup, Type2FA, false},
+		{APILinkup, TypeInAppValidation, false},
+	} {
+		if got := tc.api.SupportsType(tc.typ); got != tc.want {
+			t.Errorf("%s.SupportsType(%s) = %v, want %v", tc.api, tc.typ, got, tc.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -94,37 +95,58 @@ type normalised struct {
 	RegisterRequest
 }
 
+// maxPhoneInput bounds the phone number as sent (spaces and punctuation
+// allowed) before it is parsed; the stored E.164 form is store.MaxPhone.
+const maxPhoneInput = 32
+
 // validate checks and normalises a request: phone to E.164, email to lower
-// case, TOTP secret to unpadded upper-case base32.
+// case, TOTP secret to unpadded upper-case base32. Every field has a
+// maximum (store's budget.go); a value past it is refused naming the
+// field, and is never parsed.
 func (s *Service) validate(req RegisterRequest) (normalised, error) {
 	v := &ValidationError{}
 	n := normalised{RegisterRequest: req}
+	apiOK := false
 	if !req.API.Valid() {
 		v.add("api", "must be one of postpress, linkup, edges")
 	} else if _, err := s.client(req.API); err != nil {
 		v.add("api", "not configured on this relay")
+	} else {
+		apiOK = true
 	}
 	n.AccountID = strings.TrimSpace(req.AccountID)
-	if n.AccountID == "" || len(n.AccountID) > 256 {
-		v.add("account_id", "required, at most 256 characters")
+	if n.AccountID == "" || len(n.AccountID) > store.MaxAccountID || strings.IndexFunc(n.AccountID, unicode.IsControl) >= 0 {
+		v.add("account_id", fmt.Sprintf("required, at most %d bytes, no control characters", store.MaxAccountID))
 	}
-	if !req.Provider.Valid() {
+	switch {
+	case !req.Provider.Valid():
 		v.add("provider", "must be one of LINKEDIN, INSTAGRAM, TWITTER, MESSENGER")
+	case apiOK && !req.API.Supports(req.Provider):
+		v.add("provider", string(req.API)+" supports LINKEDIN only")
 	}
-	if !req.Type.Valid() {
+	switch {
+	case !req.Type.Valid():
 		v.add("type", "unknown checkpoint type")
+	case apiOK && !req.API.SupportsType(req.Type):
+		if req.API == checkpoint.APILinkup {
+			v.add("type", "linkup reports code_challenge or app_challenge")
+		} else {
+			v.add("type", "code_challenge and app_challenge are linkup's; "+string(req.API)+" uses the upper-case types")
+		}
 	}
 	if req.Phone != "" {
-		p, err := phonenumbers.Parse(req.Phone, "")
-		if err != nil || !strings.HasPrefix(strings.TrimSpace(req.Phone), "+") || !phonenumbers.IsValidNumber(p) {
+		if len(req.Phone) > maxPhoneInput {
+			v.add("phone", fmt.Sprintf("at most %d characters", maxPhoneInput))
+		} else if p, err := phonenumbers.Parse(req.Phone, ""); err != nil || !strings.HasPrefix(strings.TrimSpace(req.Phone), "+") || !phonenumbers.IsValidNumber(p) {
 			v.add("phone", "must be a valid phone number in E.164 form, e.g. +33612345678")
 		} else {
 			n.Phone = phonenumbers.Format(p, phonenumbers.E164)
 		}
 	}
 	if req.Email != "" {
-		a, err := mail.ParseAddress(req.Email)
-		if err != nil || a.Address != strings.TrimSpace(req.Email) || len(a.Address) > 254 {
+		if len(req.Email) > store.MaxEmail {
+			v.add("email", fmt.Sprintf("at most %d bytes", store.MaxEmail))
+		} else if a, err := mail.ParseAddress(req.Email); err != nil || a.Address != strings.TrimSpace(req.Email) {
 			v.add("email", "must be a bare email address")
 		} else {
 			n.Email = strings.ToLower(a.Address)
@@ -132,15 +154,18 @@ func (s *Service) validate(req RegisterRequest) (normalised, error) {
 	}
 	if req.TOTPSecret != "" {
 		secret := strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "=", "").Replace(req.TOTPSecret))
-		b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
-		if err != nil || len(b) < 10 {
+		if len(req.TOTPSecret) > store.MaxTOTPSecret {
+			v.add("totp_secret", fmt.Sprintf("at most %d characters", store.MaxTOTPSecret))
+		} else if b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret); err != nil || len(b) < 10 {
 			v.add("totp_secret", "must be a base32 authenticator secret of at least 80 bits")
 		} else {
 			n.TOTPSecret = secret
 		}
 	}
 	if req.CallbackURL != "" {
-		if err := checkCallbackURL(req.CallbackURL, s.d.AllowLoopbackCallbacks); err != nil {
+		if len(req.CallbackURL) > store.MaxCallbackURL {
+			v.add("callback_url", fmt.Sprintf("at most %d bytes", store.MaxCallbackURL))
+		} else if err := checkCallbackURL(req.CallbackURL, s.d.AllowLoopbackCallbacks); err != nil {
 			v.add("callback_url", err.Error())
 		}
 	}
@@ -150,14 +175,16 @@ func (s *Service) validate(req RegisterRequest) (normalised, error) {
 	if n.ExpiresIn < MinExpiresIn || n.ExpiresIn > MaxExpiresIn {
 		v.add("expires_in", fmt.Sprintf("must be between %d and %d seconds", MinExpiresIn, MaxExpiresIn))
 	}
-	if len(req.IdempotencyKey) > maxIdempotencyKey {
-		v.add("Idempotency-Key", fmt.Sprintf("at most %d characters", maxIdempotencyKey))
+	if len(req.IdempotencyKey) > maxIdempotencyKey || strings.IndexFunc(req.IdempotencyKey, notPrintableASCII) >= 0 {
+		v.add("Idempotency-Key", fmt.Sprintf("at most %d printable ASCII characters", maxIdempotencyKey))
 	}
 	if len(v.Fields) > 0 {
 		return n, v
 	}
 	return n, nil
 }
+
+func notPrintableASCII(r rune) bool { return r < 0x20 || r > 0x7e }
 
 // checkCallbackURL allows https anywhere, and http only to loopback when
 // allowLoopback (local demos): a callback carries the account's fate and a
@@ -243,19 +270,45 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (Registrati
 	}
 
 	if cp.Status == checkpoint.StatusPending {
-		if err := s.supersedePrevious(ctx, cp); err != nil {
-			return Registration{}, err
+		err := s.supersedePrevious(ctx, cp)
+		if err == nil && cp.ExecutionARN == "" {
+			err = s.startExecution(ctx, cp)
 		}
-		if cp.ExecutionARN == "" {
-			if err := s.startExecution(ctx, cp); err != nil {
-				return Registration{}, err
+		if err != nil {
+			if !replayed {
+				s.abandon(ctx, cp)
 			}
+			return Registration{}, err
 		}
 	}
 	s.d.Log.Info("checkpoint registered", "checkpoint_id", cp.ID, "api", cp.API, "type", cp.Type, "mode", cp.Mode, "replayed", replayed)
 	return Registration{
 		ID: cp.ID, Status: cp.Status, FormURL: s.d.PublicURL + "/c/" + token, ExpiresAt: cp.ExpiresAt, Replayed: replayed,
 	}, nil
+}
+
+// ReasonRegistrationFailed ends a checkpoint whose registration answered
+// an error.
+const ReasonRegistrationFailed = "registration_failed"
+
+// abandon ends a checkpoint this registration created and then failed to
+// set going, since the app was answered an error and will not wait for
+// it: nothing stays pending, and an execution that did start (its ARN
+// recorded, or StartExecution's answer lost) ends at its first task,
+// which finds the checkpoint ended, or at once when its ARN is known. A
+// retry with the same Idempotency-Key answers this failed checkpoint; the
+// app registers the login attempt again under a new key.
+func (s *Service) abandon(ctx context.Context, cp *store.Checkpoint) {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := s.d.Store.MarkFinal(ctx, cp.ID, checkpoint.StatusFailed, ReasonRegistrationFailed, s.now()); err != nil &&
+		!errors.Is(err, store.ErrNotPending) {
+		s.d.Log.Error("end a checkpoint whose registration failed", "checkpoint_id", cp.ID, "error", err)
+	}
+	if cp.ExecutionARN != "" {
+		if err := s.d.Workflow.Stop(ctx, cp.ExecutionARN, ErrorRegistrationFailed, ReasonRegistrationFailed); err != nil {
+			s.d.Log.Warn("stop the execution of a failed registration", "checkpoint_id", cp.ID, "error", err)
+		}
+	}
 }
 
 // replay loads the checkpoint an earlier attempt created under the same

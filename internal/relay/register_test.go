@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
@@ -42,6 +43,32 @@ func TestRegisterValidation(t *testing.T) {
 		{"expiry too short", func(r *RegisterRequest) { r.ExpiresIn = 30 }, []string{"expires_in"}},
 		{"expiry too long", func(r *RegisterRequest) { r.ExpiresIn = 7200 }, []string{"expires_in"}},
 		{"several problems at once", func(r *RegisterRequest) { r.API, r.Type = "x", "y" }, []string{"api", "type"}},
+		// What each API supports: edges is LinkedIn's only; linkup's types are its own.
+		{"edges for instagram", func(r *RegisterRequest) { r.API, r.Provider = "edges", "INSTAGRAM" }, []string{"provider"}},
+		{"edges for twitter", func(r *RegisterRequest) { r.API, r.Provider = "edges", "TWITTER" }, []string{"provider"}},
+		{"postpress for twitter", func(r *RegisterRequest) { r.Provider = "TWITTER" }, nil},
+		{"a linkup type on postpress", func(r *RegisterRequest) { r.Type = "code_challenge" }, []string{"type"}},
+		{"a linkup type on edges", func(r *RegisterRequest) { r.API, r.Type = "edges", "app_challenge" }, []string{"type"}},
+		// Every field has a maximum, accepted at it and refused past it.
+		{"account id at its maximum", func(r *RegisterRequest) { r.AccountID = strings.Repeat("a", store.MaxAccountID) }, nil},
+		{"account id past its maximum", func(r *RegisterRequest) { r.AccountID = strings.Repeat("a", store.MaxAccountID+1) }, []string{"account_id"}},
+		{"account id with a control character", func(r *RegisterRequest) { r.AccountID = "acc\n1" }, []string{"account_id"}},
+		{"callback url at its maximum", func(r *RegisterRequest) { r.CallbackURL = longURL(store.MaxCallbackURL) }, nil},
+		{"callback url past its maximum", func(r *RegisterRequest) { r.CallbackURL = longURL(store.MaxCallbackURL + 1) }, []string{"callback_url"}},
+		{"a 600 KB callback url", func(r *RegisterRequest) { r.CallbackURL = longURL(600 << 10) }, []string{"callback_url"}},
+		{"email at its maximum", func(r *RegisterRequest) { r.Email = longEmail(store.MaxEmail) }, nil},
+		{"email past its maximum", func(r *RegisterRequest) { r.Email = longEmail(store.MaxEmail + 1) }, []string{"email"}},
+		{"phone padded past its maximum", func(r *RegisterRequest) { r.Phone = "+33612345678" + strings.Repeat(" ", maxPhoneInput) }, []string{"phone"}},
+		{"totp secret at its maximum", func(r *RegisterRequest) { r.TOTPSecret = strings.Repeat("A", store.MaxTOTPSecret) }, nil},
+		{"totp secret past its maximum", func(r *RegisterRequest) { r.TOTPSecret = strings.Repeat("A", store.MaxTOTPSecret+1) }, []string{"totp_secret"}},
+		{"a 700 KB totp secret", func(r *RegisterRequest) { r.TOTPSecret = strings.Repeat("A", 700<<10) }, []string{"totp_secret"}},
+		{"every field at its maximum at once", func(r *RegisterRequest) {
+			r.AccountID, r.Email, r.CallbackURL = strings.Repeat("a", store.MaxAccountID), longEmail(store.MaxEmail), longURL(store.MaxCallbackURL)
+			r.TOTPSecret, r.IdempotencyKey, r.Phone = strings.Repeat("A", store.MaxTOTPSecret), strings.Repeat("k", maxIdempotencyKey), "+33612345678"
+		}, nil},
+		{"idempotency key at its maximum", func(r *RegisterRequest) { r.IdempotencyKey = strings.Repeat("k", maxIdempotencyKey) }, nil},
+		{"idempotency key past its maximum", func(r *RegisterRequest) { r.IdempotencyKey = strings.Repeat("k", maxIdempotencyKey+1) }, []string{"Idempotency-Key"}},
+		{"idempotency key not printable ASCII", func(r *RegisterRequest) { r.IdempotencyKey = "login-é" }, []string{"Idempotency-Key"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := ok
@@ -66,6 +93,28 @@ func TestRegisterValidation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// longURL is an https URL of exactly n bytes.
+func longURL(n int) string {
+	const base = "https://app.example/cb?p="
+	return base + strings.Repeat("x", n-len(base))
+}
+
+// longEmail is a valid address of exactly n bytes (n >= 72): a 64-byte
+// local part and a domain of labels of at most 63 bytes.
+func longEmail(n int) string {
+	domain := n - 65 - len(".com")
+	var labels []string
+	for domain > 0 {
+		l := min(domain, 63)
+		if domain-l == 1 { // no empty label before the last dot
+			l--
+		}
+		labels = append(labels, strings.Repeat("d", l))
+		domain -= l + 1
+	}
+	return strings.Repeat("u", 64) + "@" + strings.Join(labels, ".") + ".com"
 }
 
 func TestRegisterStoresSecretsSealedAndStartsTheExecution(t *testing.T) {
@@ -176,5 +225,69 @@ func TestRegisterRefusesHTTPCallbacksOutsideTheLocalStack(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("checkCallbackURL(%q, loopback=%v) = %v, want ok=%v", tc.url, tc.allowLoopback, err, tc.ok)
 		}
+	}
+}
+
+// failingStore fails SetExecution, as a DynamoDB write does that is refused
+// or never answers.
+type failingStore struct {
+	*store.Store
+}
+
+func (failingStore) SetExecution(context.Context, string, string, time.Time) error {
+	return errors.New("fake: dynamodb unavailable")
+}
+
+// startFails fails Start after it may have started the execution (the
+// answer was lost).
+type startFails struct {
+	*fakeWorkflow
+}
+
+func (w startFails) Start(ctx context.Context, name string, input any) (string, error) {
+	_, _ = w.fakeWorkflow.Start(ctx, name, input)
+	return "", errors.New("fake: states unavailable")
+}
+
+// A registration that answers an error leaves nothing pending and no
+// execution running: the checkpoint it created ends failed (an execution
+// that did start finds it ended at its first task), and an execution
+// whose ARN is known is stopped.
+func TestARegistrationThatFailsLeavesNothingPending(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		breakIt  func(h *harness, d *Deps)
+		stopsARN bool
+	}{
+		{"the execution ARN is not recorded", func(h *harness, d *Deps) { d.Store = failingStore{h.store} }, true},
+		{"StartExecution fails", func(h *harness, d *Deps) { d.Workflow = startFails{h.wf} }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			d := h.svc.d
+			tc.breakIt(h, &d)
+			svc, err := New(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = svc.Register(context.Background(), RegisterRequest{API: "postpress", AccountID: "acc", Provider: "LINKEDIN",
+				Type: "2FA", Phone: "+33612345678"})
+			if err == nil {
+				t.Fatal("the registration answered success")
+			}
+			cp, err := h.store.NewestForRecipient(context.Background(), "+33612345678")
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				t.Fatal(err)
+			}
+			if cp != nil && cp.Status == checkpoint.StatusPending {
+				t.Fatalf("the failed registration left checkpoint %s pending", cp.ID)
+			}
+			if cp != nil && (cp.Status != checkpoint.StatusFailed || cp.Reason != ReasonRegistrationFailed) {
+				t.Fatalf("checkpoint ended %s/%s, want failed/%s", cp.Status, cp.Reason, ReasonRegistrationFailed)
+			}
+			if tc.stopsARN && len(h.wf.stopped) != 1 {
+				t.Fatalf("stopped %v, want the started execution stopped", h.wf.stopped)
+			}
+		})
 	}
 }

@@ -110,6 +110,9 @@ const (
 	// ErrorSuperseded is the StopExecution error of a superseded
 	// checkpoint's execution.
 	ErrorSuperseded = "Relay.Superseded"
+	// ErrorRegistrationFailed is the StopExecution error of an execution
+	// whose registration answered an error.
+	ErrorRegistrationFailed = "Relay.RegistrationFailed"
 	// ErrorSolveInProgress: finish, resend or the late-outcome solve met a
 	// code being solved (the solve lease is held) and waited BusyWait for
 	// it; retry shortly, the code's outcome decides what comes next.

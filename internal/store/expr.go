@@ -76,6 +76,7 @@ func (u *update) AddToSet(attr, member string) *update {
 
 // AppendEvent appends to the history list, creating it if needed.
 func (u *update) AppendEvent(e Event) *update {
+	e.Detail = clipText(e.Detail, MaxEventDetail)
 	ev := u.n("events")
 	u.set = append(u.set, fmt.Sprintf("%s = list_append(if_not_exists(%s, %s), %s)",
 		ev, ev, u.v([]Event{}), u.v([]Event{e})))

@@ -31,6 +31,9 @@ var _ DB = (*dynamodb.Client)(nil)
 var (
 	ErrNotFound   = errors.New("store: not found")
 	ErrExists     = errors.New("store: checkpoint already exists")
+	// ErrTooLarge: a value is past its maximum in the item's size budget
+	// (budget.go); nothing was written.
+	ErrTooLarge = errors.New("store: value past its maximum")
 	ErrNotPending = errors.New("store: checkpoint no longer accepts codes")
 	ErrCodeReused = errors.New("store: code already submitted")
 	ErrBusy       = errors.New("store: another solve holds the lease")
@@ -105,6 +108,9 @@ func (s *Store) put(ctx context.Context, pk, sk string, v any, ttl time.Time, co
 // pointers are plain puts, so a retried Create after a partial failure
 // completes them.
 func (s *Store) Create(ctx context.Context, cp *Checkpoint) error {
+	if err := cp.checkBudget(); err != nil {
+		return err
+	}
 	cp.Events = append(cp.Events, Event{At: cp.CreatedAt, Kind: EventRegistered})
 	cp.Version = 1
 	err := s.put(ctx, "CP#"+cp.ID, "CP", cp, cp.ExpiresAt.Add(Retention), "attribute_not_exists(pk)")
@@ -663,6 +669,7 @@ func (s *Store) MarkFinal(ctx context.Context, id string, status checkpoint.Stat
 	if status == checkpoint.StatusSuperseded {
 		kind = EventSuperseded
 	}
+	reason = clipText(reason, MaxReason)
 	u := newUpdate().Set("status", status).Set("ended_at", at).
 		Remove("task_token", "lease_until", "lease_owner", "undelivered", "pending_code").
 		AppendEvent(Event{At: at, Kind: kind, Detail: string(status) + reasonSuffix(reason)}).
