@@ -29,11 +29,11 @@ var _ DB = (*dynamodb.Client)(nil)
 // Errors a caller branches on. When one of them comes from a conditional
 // write, the method also returns the item as it now stands.
 var (
-	ErrNotFound   = errors.New("store: not found")
-	ErrExists     = errors.New("store: checkpoint already exists")
+	ErrNotFound = errors.New("store: not found")
+	ErrExists   = errors.New("store: checkpoint already exists")
 	// ErrTooLarge: a value is past its maximum in the item's size budget
 	// (budget.go); nothing was written.
-	ErrTooLarge = errors.New("store: value past its maximum")
+	ErrTooLarge   = errors.New("store: value past its maximum")
 	ErrNotPending = errors.New("store: checkpoint no longer accepts codes")
 	ErrCodeReused = errors.New("store: code already submitted")
 	ErrBusy       = errors.New("store: another solve holds the lease")
