@@ -50,9 +50,12 @@ build:
 		printf '%-16s %s bytes\n' $$f $$(stat -c %s bin/$$f/bootstrap); \
 	done
 
-## run: the whole relay on this machine (dynalite, gateway, Step Functions runner, simulator)
+## run: the whole relay on this machine (dynalite, gateway, Step Functions runner, simulator).
+## The binary replaces the recipe's shell (exec), so the signal make forwards
+## on SIGTERM, or Ctrl-C, reaches serve itself, which stops all it started.
 run: node_modules
-	$(GO) run ./cmd/checkpoint-relay serve $(RUN_FLAGS)
+	$(GO) build -o bin/checkpoint-relay ./cmd/checkpoint-relay
+	exec bin/checkpoint-relay serve $(RUN_FLAGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
