@@ -62,6 +62,18 @@ var otherNames = []serviceName{
 	{"mercado libre", "MERCADOLIBRE"}, {"mercadolibre", "MERCADOLIBRE"}, {"nubank", "NUBANK"},
 	{"trendyol", "TRENDYOL"}, {"hepsiburada", "HEPSIBURADA"}, {"ozon", "OZON"},
 	{"озон", "OZON"}, {"wildberries", "WILDBERRIES"}, {"mail.ru", "MAILRU"},
+	// Banks: a bank's one-time password must never be taken for a
+	// checkpoint's code, even by a registration that accepts any sender.
+	{"chase", "CHASE"}, {"bank of america", "BANKOFAMERICA"}, {"bofa", "BANKOFAMERICA"},
+	{"wells fargo", "WELLSFARGO"}, {"capital one", "CAPITALONE"}, {"citi", "CITI"},
+	{"citibank", "CITI"}, {"hsbc", "HSBC"}, {"barclays", "BARCLAYS"}, {"santander", "SANTANDER"},
+	{"monzo", "MONZO"}, {"american express", "AMEX"}, {"amex", "AMEX"}, {"lloyds", "LLOYDS"},
+	{"natwest", "NATWEST"}, {"bnp paribas", "BNPPARIBAS"}, {"société générale", "SOCIETEGENERALE"},
+	{"deutsche bank", "DEUTSCHEBANK"}, {"commerzbank", "COMMERZBANK"}, {"sparkasse", "SPARKASSE"},
+	{"ing", "ING"}, {"n26", "N26"}, {"venmo", "VENMO"}, {"cash app", "CASHAPP"},
+	{"zelle", "ZELLE"}, {"td bank", "TDBANK"}, {"rbc", "RBC"}, {"scotiabank", "SCOTIABANK"},
+	{"itaú", "ITAU"}, {"bradesco", "BRADESCO"}, {"hdfc", "HDFC"}, {"icici", "ICICI"}, {"sbi", "SBI"},
+	{"bank", "BANK"}, {"banque", "BANK"}, {"banco", "BANK"}, {"банк", "BANK"},
 }
 
 // hostServices maps the sending domains of the services' mail (and of
