@@ -55,7 +55,7 @@ func analyse(text, hint string) Result {
 	if len(text) > maxInput {
 		text = text[:maxInput]
 	}
-	t := normalize(text)
+	t, cased := normalizeCased(text)
 	if strings.TrimSpace(t) == "" {
 		return Result{Service: hint, Reason: ReasonEmpty}
 	}
@@ -64,9 +64,18 @@ func analyse(text, hint string) Result {
 		service = serviceInText(t)
 	}
 	var candBuf [16]candidate
-	cands := findCandidates(t, candBuf[:0])
+	cands := findCandidates(t, cased, candBuf[:0])
 	if len(cands) == 0 {
 		return Result{Service: service, Reason: ReasonNoCode}
+	}
+	if c, ok := lastOrigin(cands); ok {
+		// The sender bound the code to its origin (the format puts that
+		// line last; the lowest one wins): nothing else the text holds
+		// weighs against it.
+		if c.service != "" {
+			service = c.service
+		}
+		return Result{Code: c.code, Service: service, Confidence: baseScore(&c), Reason: "origin_bound"}
 	}
 	footerAt := footerStart(t)
 	if q := strings.Index(t, quoteMark); q >= 0 && (footerAt < 0 || q < footerAt) {
@@ -109,6 +118,19 @@ func decide(cands []candidate, service string) Result {
 	}
 	conf = math.Round(min(1, max(0, conf))*100) / 100
 	return Result{Code: best.code, Service: service, Confidence: conf, Reason: best.reason}
+}
+
+// lastOrigin returns the lowest origin-bound candidate; findCandidates
+// lists them first, line by line.
+func lastOrigin(cands []candidate) (candidate, bool) {
+	var last candidate
+	for _, c := range cands {
+		if c.shape != shapeOrigin {
+			break
+		}
+		last = c
+	}
+	return last, last.shape == shapeOrigin
 }
 
 // serviceNear rewards a code written right after or before a service's

@@ -31,17 +31,26 @@ type keyword struct {
 	text   string
 	weight float64 // for kindCode: how surely the word names the code
 	whole  bool    // must also end a word
+	// inWord entries match only inside a word, as the head of a compound
+	// ("Einmalkennwort", "Aktivierungscode", "kertakäyttökoodi"); the
+	// compounds that are no login code are notCodeWords.
+	inWord bool
 	kind   kind
 }
 
 // byFirstByte indexes the whole lexicon by the first byte of each entry, so
-// a window of text is matched in one pass whatever the lexicon's size.
-var byFirstByte [256][]keyword
+// a window of text is matched in one pass whatever the lexicon's size;
+// inWordByFirstByte the entries that match inside a word.
+var byFirstByte, inWordByFirstByte [256][]keyword
 
 func init() {
 	add := func(list []keyword, k kind) {
 		for _, kw := range list {
 			kw.kind = k
+			if kw.inWord {
+				inWordByFirstByte[kw.text[0]] = append(inWordByFirstByte[kw.text[0]], kw)
+				continue
+			}
 			byFirstByte[kw.text[0]] = append(byFirstByte[kw.text[0]], kw)
 		}
 	}
@@ -72,8 +81,13 @@ func matchKeywords(t string, from, to int, out []match) []match {
 	first := len(out)
 	for i := from; i < to; i++ {
 		list := byFirstByte[t[i]]
-		if len(list) == 0 || isLetter(t[i]) && letterBefore(t, i) {
-			continue // entries starting with a letter must start a word
+		if isLetter(t[i]) && letterBefore(t, i) {
+			// entries starting with a letter must start a word, but for
+			// the heads of compounds
+			list = inWordByFirstByte[t[i]]
+		}
+		if len(list) == 0 {
+			continue
 		}
 		for k := range list {
 			kw := &list[k]

@@ -28,6 +28,11 @@ var codeWords = []keyword{
 	{text: "bestätigung", weight: 0.5}, {text: "anmeldung", weight: 0.5}, {text: "einmalpasswort", weight: 1},
 	{text: "mtan", weight: 1, whole: true}, {text: "smstan", weight: 1, whole: true}, {text: "sms-tan", weight: 1, whole: true},
 	{text: "pushtan", weight: 1, whole: true}, {text: "verwenden sie", weight: 0.4}, {text: "gib", weight: 0.3, whole: true},
+	{text: "passwort", weight: 0.6},
+	// heads of German and Dutch compounds: "Einmalkennwort",
+	// "Anmeldepasswort", "Aktivierungscode", "activatiecode"
+	{text: "kennwort", weight: 0.9, inWord: true}, {text: "passwort", weight: 0.9, inWord: true},
+	{text: "code", weight: 1, inWord: true},
 	// Spanish, Portuguese
 	{text: "código", weight: 1}, {text: "codigo", weight: 1}, {text: "clave", weight: 0.8},
 	{text: "contraseña", weight: 0.6}, {text: "verificación", weight: 0.8}, {text: "verificação", weight: 0.8},
@@ -41,6 +46,7 @@ var codeWords = []keyword{
 	{text: "bekreftelseskode", weight: 1}, {text: "bekræftelseskode", weight: 1}, {text: "engangskode", weight: 1},
 	{text: "verifiëren", weight: 0.7}, {text: "bevestig", weight: 0.5}, {text: "gebruik", weight: 0.4},
 	{text: "koodi", weight: 1}, {text: "vahvistuskoodi", weight: 1}, {text: "kod", weight: 1},
+	{text: "koodi", weight: 1, inWord: true}, {text: "salasana", weight: 0.7}, {text: "salasana", weight: 0.9, inWord: true},
 	// Polish, Czech, Slovak, Hungarian, Romanian, Croatian
 	{text: "kodem", weight: 1}, {text: "hasło", weight: 0.6}, {text: "weryfikac", weight: 0.8},
 	{text: "kód", weight: 1}, {text: "ověřovací", weight: 0.8}, {text: "kódja", weight: 1},
@@ -49,13 +55,17 @@ var codeWords = []keyword{
 	// Turkish, Indonesian, Malay, Vietnamese, Tagalog
 	{text: "doğrulama", weight: 0.8}, {text: "şifre", weight: 0.8}, {text: "kodu", weight: 1},
 	{text: "verifikasi", weight: 0.8}, {text: "memverifikasi", weight: 0.7}, {text: "gunakan", weight: 0.4}, {text: "mã", weight: 0.9, whole: true}, {text: "xác minh", weight: 0.8},
-	{text: "xác nhận", weight: 0.6},
+	{text: "xác nhận", weight: 0.6}, {text: "mã xác thực", weight: 1},
+	// Vietnamese as often typed, without diacritics
+	{text: "ma otp", weight: 1}, {text: "ma xac thuc", weight: 1}, {text: "ma xac nhan", weight: 0.9}, {text: "ma xac minh", weight: 1},
 	// Greek
 	{text: "κωδικ", weight: 1}, {text: "επαλήθευσ", weight: 0.8},
 	// Russian, Ukrainian, Belarusian, Bulgarian, Serbian
 	{text: "код", weight: 1}, {text: "пароль", weight: 0.7}, {text: "подтвержд", weight: 0.6},
 	{text: "верификац", weight: 0.8}, {text: "парол", weight: 0.7}, {text: "подтверд", weight: 0.6},
 	{text: "используйте", weight: 0.4}, {text: "введите", weight: 0.4},
+	// Russian transliterated in Latin letters ("kod" is above)
+	{text: "parol", weight: 0.7}, {text: "odnorazov", weight: 0.8},
 	// Arabic, Persian, Urdu, Hebrew
 	{text: "رمز", weight: 1}, {text: "كود", weight: 1}, {text: "الكود", weight: 1}, {text: "التحقق", weight: 0.8},
 	{text: "تحقق", weight: 0.8}, {text: "کد", weight: 1}, {text: "تأیید", weight: 0.7}, {text: "تایید", weight: 0.7},
@@ -67,7 +77,10 @@ var codeWords = []keyword{
 	{text: "验证码", weight: 1}, {text: "驗證碼", weight: 1}, {text: "校验码", weight: 1}, {text: "动态码", weight: 1},
 	{text: "确认码", weight: 1}, {text: "確認碼", weight: 1}, {text: "安全码", weight: 1}, {text: "安全碼", weight: 1},
 	{text: "登录码", weight: 1}, {text: "代码", weight: 0.8}, {text: "代碼", weight: 0.8}, {text: "动态密码", weight: 1},
-	{text: "認証コード", weight: 1}, {text: "確認コード", weight: 1}, {text: "認証番号", weight: 1},
+	{text: "随机码", weight: 1}, {text: "隨機碼", weight: 1}, {text: "認證碼", weight: 1}, {text: "认证码", weight: 1},
+	{text: "動態碼", weight: 1}, {text: "校驗碼", weight: 1}, {text: "動態密碼", weight: 1}, {text: "一次性密码", weight: 1},
+	{text: "一次性密碼", weight: 1}, {text: "密码", weight: 0.8}, {text: "密碼", weight: 0.8},
+	{text: "認証コード", weight: 1}, {text: "確認コード", weight: 1}, {text: "認証番号", weight: 1}, {text: "パスワード", weight: 0.9},
 	{text: "確認番号", weight: 0.8}, {text: "コード", weight: 1}, {text: "ワンタイム", weight: 0.9},
 	{text: "パスコード", weight: 1}, {text: "暗証番号", weight: 0.9},
 	{text: "인증번호", weight: 1}, {text: "인증 번호", weight: 1}, {text: "인증코드", weight: 1}, {text: "인증 코드", weight: 1},
@@ -91,6 +104,17 @@ var notCodeWords = []keyword{
 	{text: "code de suivi"}, {text: "code d'erreur"}, {text: "bon de réduction"},
 	{text: "rabattcode"}, {text: "gutschein"}, {text: "postleitzahl"}, {text: "plz", whole: true},
 	{text: "fehlercode"}, {text: "sendungsnummer"},
+	// words that merely hold a code word, and compounds that name other codes
+	{text: "codec"}, {text: "codename"}, {text: "codebase"}, {text: "codeword"}, {text: "bar code"},
+	{text: "barcode"}, {text: "zipcode"}, {text: "geocode"}, {text: "unicode"}, {text: "encode"},
+	{text: "decode"}, {text: "shortcode"}, {text: "opcode"}, {text: "keycode"}, {text: "timecode"},
+	{text: "qrcode"}, {text: "qr-code"}, {text: "promocode"}, {text: "vouchercode"}, {text: "couponcode"},
+	{text: "strichcode"}, {text: "aktionscode"}, {text: "gutscheincode"}, {text: "ländercode"},
+	{text: "farbcode"}, {text: "quellcode"}, {text: "programmcode"}, {text: "dresscode"},
+	{text: "streepjescode"}, {text: "kleurcode"}, {text: "landcode"}, {text: "broncode"},
+	{text: "kodak"}, {text: "kodeks"}, {text: "parole"}, {text: "кодек"}, {text: "кодекс"},
+	{text: "バーコード"}, {text: "二次元コード"}, {text: "qrコード"}, {text: "바코드"}, {text: "qr코드"}, {text: "qr 코드"},
+	{text: "条形码"}, {text: "二维码"}, {text: "رمزارز"}, {text: "رمز ارز"},
 	{text: "código promocional"}, {text: "código postal"}, {text: "código de descuento"}, {text: "cupón"},
 	{text: "código de seguimiento"}, {text: "código de rastreio"}, {text: "código de rastreamento"},
 	{text: "código de error"}, {text: "cupom"}, {text: "cep", whole: true},

@@ -34,8 +34,17 @@ func foldDigit(r rune) (byte, bool) {
 // hyphens) that senders put between digits or that right-to-left scripts
 // carry. Offsets found in the result are only meaningful in the result.
 func normalize(s string) string {
+	t, _ := normalizeCased(s)
+	return t
+}
+
+// normalizeCased returns normalize(s) and the same text with its ASCII
+// letters in the case they were written in. The two differ in nothing
+// else, so an offset found in the first reads the code as written out of
+// the second: some providers' codes are case-sensitive.
+func normalizeCased(s string) (lower, cased string) {
 	if isPlainASCII(s) {
-		return lowerASCII(s)
+		return lowerASCII(s), s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -72,7 +81,8 @@ func normalize(s string) string {
 			b.WriteRune(unicode.ToLower(r))
 		}
 	}
-	return b.String()
+	cased = b.String()
+	return lowerASCII(cased), cased
 }
 
 func writeASCII(b *strings.Builder, c byte) {
@@ -81,8 +91,6 @@ func writeASCII(b *strings.Builder, c byte) {
 		// "\r\n" becomes "\n"; a lone '\r' is dropped too.
 	case c == '\t' || c == '\v' || c == '\f':
 		b.WriteByte(' ')
-	case c >= 'A' && c <= 'Z':
-		b.WriteByte(c + 'a' - 'A')
 	case c < ' ' && c != '\n':
 		b.WriteByte(' ')
 	default:
@@ -99,8 +107,8 @@ func isPlainASCII(s string) bool {
 	return true
 }
 
-// lowerASCII lowers s, which isPlainASCII accepted, with one allocation at
-// most and none when s is already lower case.
+// lowerASCII lowers the ASCII letters of s with one allocation at most and
+// none when s has no upper-case ASCII letter.
 func lowerASCII(s string) string {
 	i := 0
 	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {

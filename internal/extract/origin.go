@@ -2,16 +2,19 @@ package extract
 
 import "strings"
 
-// findOriginBound reads origin-bound one-time code lines (WebOTP, Apple):
-// a line "@linkedin.com #804706", optionally followed by "%embedder.com".
-func findOriginBound(t string, out []candidate) []candidate {
+// findOriginBound reads origin-bound one-time code lines (WebOTP, Apple;
+// https://wicg.github.io/sms-one-time-codes/): a line "@linkedin.com
+// #804706", optionally followed by the embedded origin ("@bank.example",
+// or "%bank.example" in the draft's first form). The code is taken as
+// written, letters in their case.
+func findOriginBound(t, cased string, out []candidate) []candidate {
 	for off := 0; off < len(t); {
 		nl := strings.IndexByte(t[off:], '\n')
 		line := t[off:]
 		if nl >= 0 {
 			line = t[off : off+nl]
 		}
-		if c, ok := originLine(line, off); ok {
+		if c, ok := originLine(line, cased, off); ok {
 			out = append(out, c)
 		}
 		if nl < 0 {
@@ -22,7 +25,7 @@ func findOriginBound(t string, out []candidate) []candidate {
 	return out
 }
 
-func originLine(line string, off int) (candidate, bool) {
+func originLine(line, cased string, off int) (candidate, bool) {
 	s := 0
 	for s < len(line) && line[s] == ' ' {
 		s++
@@ -49,14 +52,14 @@ func originLine(line string, off int) (candidate, bool) {
 	for ce < len(line) && isAlnum(line[ce]) {
 		ce++
 	}
-	if l := ce - cs; l < minCodeLen || l > maxCodeLen {
+	if l := ce - cs; l < minNamedLen || l > maxNamedLen {
 		return candidate{}, false
 	}
-	if rest := strings.TrimSpace(line[ce:]); rest != "" && rest[0] != '%' {
+	if rest := strings.TrimSpace(line[ce:]); rest != "" && rest[0] != '%' && rest[0] != '@' {
 		return candidate{}, false
 	}
 	return candidate{
-		code: strings.ToUpper(line[cs:ce]), start: off + cs, end: off + ce,
+		code: cased[off+cs : off+ce], start: off + cs, end: off + ce,
 		shape: shapeOrigin, service: serviceForHost(host),
 	}, true
 }

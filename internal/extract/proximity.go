@@ -12,19 +12,20 @@ var listWords = map[string]bool{
 	"und": true, "et": true, "of": true, "en": true, "veya": true, "或": true, "/": true, ",": true,
 }
 
-// listedAfter reports whether c directly follows another candidate after
-// from as an alternative to it; both then share the code word before them.
-func listedAfter(t string, cands []candidate, from int, c *candidate) bool {
+// listedAfter returns where the candidate starts that c directly follows
+// as an alternative to it, after from, or -1; both then share the code word
+// before them.
+func listedAfter(t string, cands []candidate, from int, c *candidate) int {
 	for i := range cands {
 		o := &cands[i]
 		if o.start >= from && o.end <= c.start && o.code != c.code {
 			gap := strings.TrimSpace(t[o.end:c.start])
 			if listWords[gap] {
-				return true
+				return o.start
 			}
 		}
 	}
-	return false
+	return -1
 }
 
 // proximityBefore rates a code word that ends gap before the candidate.

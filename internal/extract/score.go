@@ -29,7 +29,7 @@ func baseScore(c *candidate) float64 {
 		return 0.95
 	case shapePrefixed:
 		return 0.6
-	case shapeAlnum, shapeSpaced:
+	case shapeAlnum, shapeSpaced, shapeLetters, shapeUneven:
 		return 0.2
 	case shapeGrouped:
 		return 0.3
@@ -63,6 +63,7 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 	shield := -1
 	named := false // a code word stands right before: "code: #551029"
 	best := 0.0
+	strict := c.shape == shapeAlnum || c.shape == shapeLetters
 	for i := range buf {
 		m := &buf[i]
 		if m.kw.kind != kindCode {
@@ -71,18 +72,41 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 		var p float64
 		switch {
 		case m.end <= c.start:
-			p = proximityBefore(t[m.end:c.start], c.shape == shapeAlnum)
+			gap := t[m.end:c.start]
+			if o := listedAfter(t, cands, m.end, c); o >= 0 {
+				// "482913 or 551920": the second has what the first has.
+				gap = t[m.end:o]
+			}
+			p = proximityBefore(gap, strict)
+			if p < 0.75 && m.kw.weight >= 0.9 && !strict && onOwnLine(t, c) && linesBetween(gap) {
+				// The code set on its own line a few lines after its
+				// code word, validity lines between: "Your code\nValid
+				// for 10 minutes.\n\n482913".
+				p = 0.75
+			}
 			if p > 0 {
 				shield = max(shield, m.start)
 			}
-			named = named || p == 1 && m.kw.weight >= 0.9
-			if p > 0 && between(cands, m.end, c.start, c.code) && !listedAfter(t, cands, m.end, c) {
+			// A letter code must be set apart by punctuation or a
+			// connector ("code: KXPTMB", not "the code worked"); it may
+			// end a phrase the code word opens ("código de acceso es:").
+			if c.shape == shapeLetters {
+				named = named || p >= 0.9 && m.kw.weight >= 0.9 && strings.TrimSpace(gap) != ""
+			} else {
+				named = named || p == 1 && m.kw.weight >= 0.9
+			}
+			if p > 0 && between(cands, m.end, c.start, c.code) && listedAfter(t, cands, m.end, c) < 0 {
 				p *= 0.5
 			}
 		case m.start >= c.end && m.kw.weight >= 0.5:
 			// Weak words are verbs that lead to the code ("use", "enter"):
-			// after it they speak of something else.
-			p = proximityAfter(t[c.end:m.start], c.shape == shapeAlnum)
+			// after it they speak of something else. A code word right
+			// before another number is that number's ("客户号 88120，验证码
+			// 660421").
+			if claimed(t, cands, m, c) {
+				continue
+			}
+			p = proximityAfter(t[c.end:m.start], strict)
 			if p > 0 && between(cands, c.end, m.start, c.code) {
 				p *= 0.5
 			}
@@ -91,13 +115,18 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 	}
 
 	s := baseScore(c)
-	if c.shape == shapeAlnum && best < 0.8 {
-		c.score = 0 // letters and digits are a code only when named so
+	switch {
+	case c.shape == shapeOrigin:
+		// The sender bound the code to its origin: no word around it
+		// says otherwise.
+		c.score, c.reason = s, "origin_bound"
+		return
+	case c.needsName && !named,
+		(c.shape == shapeAlnum || c.shape == shapeUneven) && best < 0.8:
+		c.score = 0 // these forms are a code only when named so
 		return
 	}
-	if c.shape != shapeOrigin {
-		s += keywordGain * best
-	}
+	s += keywordGain * best
 	s -= penalties(t, c, buf, shield, named)
 	if c.idPrefix {
 		s -= 0.4
@@ -107,8 +136,6 @@ func scoreContext(t string, c *candidate, cands []candidate, footerAt int, all [
 	}
 	c.score = s
 	switch {
-	case c.shape == shapeOrigin:
-		c.reason = "origin_bound"
 	case c.shape == shapePrefixed:
 		c.reason = "prefixed"
 	case best > 0:
@@ -272,6 +299,38 @@ func gapText(t string, m *match, c *candidate) string {
 		return t[m.end:c.start]
 	}
 	return t[c.end:m.start]
+}
+
+// onOwnLine reports whether c is alone on its line.
+func onOwnLine(t string, c *candidate) bool {
+	s := c.start
+	for s > 0 && t[s-1] == ' ' {
+		s--
+	}
+	e := c.end
+	for e < len(t) && (t[e] == ' ' || t[e] == '.') {
+		e++
+	}
+	return (s == 0 || t[s-1] == '\n') && (e == len(t) || t[e] == '\n')
+}
+
+// linesBetween reports whether gap, between a code word and a code on its
+// own line, spans at most four short lines: the code word's own line ending
+// and validity or instruction lines.
+func linesBetween(gap string) bool {
+	return strings.Count(gap, "\n") <= 6 && units(gap) <= 120 && strings.Contains(gap, "\n")
+}
+
+// claimed reports whether the code word m, after c, stands right before
+// another candidate, which it then names instead of c.
+func claimed(t string, cands []candidate, m *match, c *candidate) bool {
+	for i := range cands {
+		o := &cands[i]
+		if o.start >= m.end && o.code != c.code && o.start-m.end <= 16 && adjacent(t[m.end:o.start]) {
+			return true
+		}
+	}
+	return false
 }
 
 // between reports whether a candidate with another code lies in t[from:to].

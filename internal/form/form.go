@@ -229,7 +229,7 @@ const pageBody = `{{define "title"}}{{if .Done}}{{.Result.Title}}{{else}}Confirm
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 {{- if .CanSubmitCode}}
 <label for="code">{{.CodeLabel}}</label>
-<input id="code" name="code" type="text" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9A-Za-z \-]{4,16}" minlength="4" maxlength="16" autocapitalize="characters" autocorrect="off" spellcheck="false" enterkeyhint="done" required aria-describedby="code-hint{{if .Result}} result{{end}}"{{if .FocusCode}} autofocus{{end}}>
+<input id="code" name="code" type="text" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9A-Za-z \-]{4,16}" minlength="4" maxlength="16" autocapitalize="off" autocorrect="off" spellcheck="false" enterkeyhint="done" required aria-describedby="code-hint{{if .Result}} result{{end}}"{{if .FocusCode}} autofocus{{end}}>
 <p id="code-hint" class="hint muted">Letters and digits, as written in the message.</p>
 <button type="submit" name="action" value="code" class="primary">Submit code</button>
 {{- end}}

@@ -137,6 +137,9 @@ func TestCodeFieldAttributes(t *testing.T) {
 		`autocomplete="one-time-code"`,
 		`inputmode="numeric"`,
 		`pattern="[0-9A-Za-z \-]{4,16}"`,
+		// Letter codes can be case-sensitive: the keyboard must not
+		// capitalise what is typed.
+		`autocapitalize="off"`,
 		`name="viewport"`,
 		`aria-live="polite"`,
 		` autofocus`,
