@@ -19,7 +19,8 @@ type choiceRule struct {
 	operand  *path  // operand of a "...Path" operator
 	match    []matchPart
 
-	next string // top-level rules only
+	next   string      // top-level rules only
+	assign *assignment // top-level rules only: applied when the rule matches
 }
 
 // comparisonKinds maps each comparison operator to the JSON type of its
@@ -57,9 +58,20 @@ func compileChoice(v any, top bool) (*choiceRule, error) {
 	} else if fields["Next"] {
 		return nil, fmt.Errorf("a nested Choice Rule must not have \"Next\"")
 	}
-	for _, f := range []string{"Assign", "Output", "Condition"} {
+	if fields["Assign"] {
+		if !top {
+			return nil, fmt.Errorf("a nested Choice Rule must not have \"Assign\"")
+		}
+		a, err := compileAssign(m["Assign"])
+		if err != nil {
+			return nil, err
+		}
+		r.assign = a
+		delete(fields, "Assign")
+	}
+	for _, f := range []string{"Output", "Condition"} {
 		if fields[f] {
-			return nil, unsupported("%q in a Choice Rule is", f)
+			return nil, unsupported("%q (JSONata) in a Choice Rule is", f)
 		}
 	}
 	switch {
@@ -173,11 +185,11 @@ func timestamp(v any) (time.Time, bool) {
 
 // eval tests the rule against the effective input. A Variable that names
 // nothing is a States.Runtime error, except for IsPresent.
-func (r *choiceRule) eval(input, contextObj any) (bool, error) {
+func (r *choiceRule) eval(input any, en *env) (bool, error) {
 	switch {
 	case r.and != nil:
 		for _, s := range r.and {
-			ok, err := s.eval(input, contextObj)
+			ok, err := s.eval(input, en)
 			if err != nil || !ok {
 				return false, err
 			}
@@ -185,17 +197,17 @@ func (r *choiceRule) eval(input, contextObj any) (bool, error) {
 		return true, nil
 	case r.or != nil:
 		for _, s := range r.or {
-			ok, err := s.eval(input, contextObj)
+			ok, err := s.eval(input, en)
 			if err != nil || ok {
 				return ok, err
 			}
 		}
 		return false, nil
 	case r.not != nil:
-		ok, err := r.not.eval(input, contextObj)
+		ok, err := r.not.eval(input, en)
 		return !ok, err
 	}
-	v, found := r.variable.get(input, contextObj)
+	v, found := r.variable.get(input, en)
 	if r.op == "IsPresent" {
 		return found == r.value.(bool), nil
 	}
@@ -204,7 +216,7 @@ func (r *choiceRule) eval(input, contextObj any) (bool, error) {
 	}
 	operand := r.value
 	if r.operand != nil {
-		o, ok := r.operand.get(input, contextObj)
+		o, ok := r.operand.get(input, en)
 		if !ok {
 			return false, runtimeErr("Invalid path '%s': The choice state's condition path references an invalid value.", r.operand)
 		}

@@ -41,6 +41,7 @@ type state struct {
 	inputNull, outputNull bool
 	parameters            *payloadTemplate
 	resultSelector        *payloadTemplate
+	assign                *assignment
 	resultPath            *path
 	resultNull            bool
 	result                any
@@ -147,13 +148,18 @@ func parseMachine(v any, names map[string]bool, top bool) (*StateMachine, error)
 	if err := m.checkTransitions(); err != nil {
 		return nil, err
 	}
+	if top {
+		if err := m.checkScopes(nil); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
 func fieldsErr(where string, extra []string) error {
 	for _, f := range extra {
 		switch f {
-		case "Assign", "Arguments", "Output", "Credentials", "Items", "ItemReader", "ResultWriter", "ItemBatcher", "Label",
+		case "Arguments", "Output", "Credentials", "Items", "ItemReader", "ResultWriter", "ItemBatcher", "Label",
 			"ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath":
 			return unsupported("%s: field %q is", where, f)
 		}

@@ -8,41 +8,62 @@
 //
 //	asl: state "M": Map ProcessorConfig Mode "DISTRIBUTED" is not supported by the local runner
 //
-// Supported (JSONPath query language):
+// Supported (JSONPath query language), as Step Functions runs it where it
+// and the specification differ:
 //   - states: Task, Pass, Wait, Choice, Succeed, Fail, Parallel, and Map in
 //     INLINE mode (ItemsPath, ItemSelector or Parameters with
 //     $$.Map.Item.Index/Value, ItemProcessor or Iterator, MaxConcurrency(Path));
 //   - Task resources: a Lambda function ARN (the output is the function's),
 //     arn:aws:states:::lambda:invoke (the result is the Invoke response,
-//     the output under "Payload") and its .waitForTaskToken form, which
-//     passes $$.Task.Token and waits for SendTaskSuccess/Failure;
+//     the output under "Payload"; a Payload that is a JSON string is sent as
+//     that JSON, a null or absent one as {}) and its .waitForTaskToken form,
+//     which passes $$.Task.Token and waits for SendTaskSuccess/Failure;
 //     TimeoutSeconds(Path), HeartbeatSeconds(Path) (default: no timeout,
-//     as in AWS; the specification's 60 s default is not applied);
-//   - Wait: Seconds, SecondsPath, Timestamp, TimestampPath;
+//     as in AWS; the specification's 60 s default is not applied); a task
+//     timeout is States.Timeout with no cause;
+//   - Wait: Seconds, SecondsPath, Timestamp, TimestampPath, at most
+//     2^31-1 s ("Wait state delay is too long");
 //   - Choice: every comparison operator and its ...Path form, StringMatches,
 //     IsNull, IsPresent, IsNumeric, IsString, IsBoolean, IsTimestamp, And,
 //     Or, Not, Default, States.NoChoiceMatched;
 //   - Fail: Error, Cause, ErrorPath, CausePath (paths or intrinsics);
 //   - InputPath, Parameters (".$" fields, "$$." Context Object paths,
 //     nested objects and arrays), ResultSelector, ResultPath (null too),
-//     OutputPath; Reference Paths with the specification's escapes; other
-//     Paths through ojg's JSONPath, their matches gathered into an array;
+//     OutputPath, the Context Object in InputPath and OutputPath too;
+//     Reference Paths with the specification's escapes; other Paths through
+//     ojg's JSONPath, their matches gathered into an array ([] when a
+//     wildcard, slice or filter matches nothing);
+//   - variables: Assign (Pass, Task, Map, Parallel, Wait, Choice and its
+//     top-level rules, Catch) and "$name" references wherever a Path reads
+//     data, with the scoping and limits described in vars.go;
 //   - every intrinsic function of Appendix B (States.Format, StringToJson,
 //     JsonToString, Array, ArrayPartition, ArrayContains, ArrayRange,
 //     ArrayGetItem, ArrayLength, ArrayUnique, Base64Encode, Base64Decode,
-//     Hash, JsonMerge, MathRandom, MathAdd, StringSplit, UUID);
+//     Hash, JsonMerge, MathRandom, MathAdd, StringSplit, UUID), with AWS's
+//     readings: Format writes objects and arrays as {k=v, k2=[1, 2]},
+//     StringToJson of a blank string is null, MathAdd and MathRandom round
+//     fractions half up;
 //   - Retry (ErrorEquals, IntervalSeconds, MaxAttempts including 0,
 //     BackoffRate, MaxDelaySeconds, JitterStrategy FULL and NONE) and Catch
-//     (ErrorEquals, Next, ResultPath) with the Error Output {Error, Cause};
-//     States.ALL (not States.Runtime), States.TaskFailed (not timeouts),
-//     States.Timeout (also heartbeat timeouts), States.HeartbeatTimeout;
-//   - the machine's TimeoutSeconds (status TIMED_OUT);
+//     (ErrorEquals, Next, ResultPath, Assign) with the Error Output
+//     {Error, Cause}; States.ALL (not States.Runtime), States.TaskFailed
+//     (not timeouts), States.Timeout (also heartbeat timeouts),
+//     States.HeartbeatTimeout;
+//   - the 256 KiB payload quota: a task result over it is
+//     States.DataLimitExceeded (caught like any task error), a state output
+//     over it fails the execution (no Retry or Catch applies);
+//   - States.Runtime causes worded as AWS words them: "An error occurred
+//     while executing the state 'X' (entered at the event id #N). …";
+//     a missing Lambda function's cause as Lambda's ResourceNotFoundException;
+//   - the machine's TimeoutSeconds (status TIMED_OUT, with no error and no
+//     cause);
 //   - the Context Object: Execution.Id/Name/Input/StartTime/RoleArn,
-//     State.Name/EnteredTime/RetryCount, StateMachine.Id/Name, Task.Token.
+//     State.Name/EnteredTime (RetryCount in Task, Parallel and Map only),
+//     StateMachine.Id/Name, Task.Token.
 //
 // Refused by name: distributed Map (Mode DISTRIBUTED, ItemReader,
 // ItemBatcher, ResultWriter, ToleratedFailure*, Label), QueryLanguage JSONata (and its Arguments,
-// Output, Condition), variables (Assign), Credentials, any Task resource
+// Output, Condition), Credentials, any Task resource
 // other than the Lambda ones above (activities, .sync, other services),
 // lambda:invoke with InvocationType other than RequestResponse or unknown
 // parameters, JitterStrategy values other than FULL and NONE.

@@ -19,6 +19,7 @@ const (
 	ErrNameNoChoiceMatched       = "States.NoChoiceMatched"
 	ErrNameIntrinsicFailure      = "States.IntrinsicFailure"
 	ErrNameBranchFailed          = "States.BranchFailed"
+	ErrNameDataLimitExceeded     = "States.DataLimitExceeded"
 	errNameLambdaResourceMissing = "Lambda.ResourceNotFoundException"
 )
 
@@ -27,6 +28,12 @@ const (
 type StatesError struct {
 	Name  string
 	Cause string
+
+	// located: the cause already names the state it happened in.
+	located bool
+	// terminal: no Retry or Catch applies (besides States.Runtime, which
+	// never is caught: a state output over the payload quota).
+	terminal bool
 }
 
 func (e *StatesError) Error() string {
@@ -44,6 +51,21 @@ func statesErr(name, format string, args ...any) *StatesError {
 // the data it meets. Step Functions does not let States.ALL catch it.
 func runtimeErr(format string, args ...any) *StatesError {
 	return statesErr(ErrNameRuntime, format, args...)
+}
+
+// located gives a States.Runtime error the wording Step Functions uses,
+// naming the state and the event that entered it. Other errors, and errors
+// that are no state's (the execution ending), pass unchanged.
+func located(err error, state string, enteredID int64) error {
+	se, ok := err.(*StatesError)
+	if !ok || se.Name != ErrNameRuntime || se.located {
+		return err
+	}
+	return &StatesError{
+		Name:    se.Name,
+		Cause:   fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", state, enteredID, se.Cause),
+		located: true,
+	}
 }
 
 // Errors the Runner answers API calls with. The sfnlocal package maps each

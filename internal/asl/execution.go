@@ -55,6 +55,7 @@ type execution struct {
 	stop        time.Time
 	history     []HistoryEvent
 	transitions int64
+	varBytes    int // the encoded size of every variable held now
 }
 
 // abortErr and timeoutErr are the causes a running execution's context is
@@ -93,7 +94,7 @@ func (e *execution) run() {
 		timer := time.AfterFunc(e.r.scaled(time.Duration(t)*time.Second), func() { e.cancel(errExecutionTimeout) })
 		defer timer.Stop()
 	}
-	out, err := e.runMachine(e.ctx, e.def, e.inputV)
+	out, err := e.runMachine(e.ctx, e.def, e.inputV, newScope(nil))
 	var ab *abortErr
 	cause := context.Cause(e.ctx)
 	switch {
@@ -105,9 +106,9 @@ func (e *execution) run() {
 		e.finish(StatusAborted, nil, ab.se)
 		e.event("ExecutionAborted", &EventDetails{Error: ab.se.Name, Cause: ab.se.Cause})
 	case errors.Is(cause, errExecutionTimeout):
-		se := &StatesError{Name: ErrNameTimeout, Cause: "The execution ran longer than its TimeoutSeconds"}
-		e.finish(StatusTimedOut, nil, se)
-		e.event("ExecutionTimedOut", &EventDetails{Error: se.Name, Cause: se.Cause})
+		// Step Functions reports neither an error nor a cause for it.
+		e.finish(StatusTimedOut, nil, nil)
+		e.event("ExecutionTimedOut", nil)
 	default:
 		se := asStatesError(err)
 		e.finish(StatusFailed, nil, se)
@@ -149,11 +150,13 @@ func (e *execution) describe() ExecutionDescription {
 	}
 }
 
-func (e *execution) event(typ string, d *EventDetails) {
+// event appends an event to the history and returns its id.
+func (e *execution) event(typ string, d *EventDetails) int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	id := int64(len(e.history)) + 1
 	e.history = append(e.history, HistoryEvent{ID: id, PreviousEventID: id - 1, Type: typ, Timestamp: time.Now().UTC(), Details: d})
+	return id
 }
 
 func (e *execution) historyCopy() []HistoryEvent {
@@ -170,24 +173,30 @@ func (e *execution) transition() {
 	e.r.transitions.Add(1)
 }
 
-// contextObject builds the Context Object a state sees.
-func (e *execution) contextObject(s *state, entered time.Time, retryCount int64, token string) map[string]any {
+// env builds what a state's paths see: its Context Object and the
+// variables of its scope. State.RetryCount is there only for the states
+// that retry (Task, Parallel, Map), as in Step Functions.
+func (e *execution) env(s *state, entered time.Time, retryCount int64, token string, scope *varScope) *env {
+	st := map[string]any{"Name": s.name, "EnteredTime": formatTime(entered)}
+	switch s.typ {
+	case "Task", "Parallel", "Map":
+		st["RetryCount"] = retryCount
+	}
 	c := map[string]any{
 		"Execution":    e.context["Execution"],
 		"StateMachine": e.context["StateMachine"],
-		"State": map[string]any{
-			"Name": s.name, "EnteredTime": formatTime(entered), "RetryCount": retryCount,
-		},
+		"State":        st,
 	}
 	if token != "" {
 		c["Task"] = map[string]any{"Token": token}
 	}
-	return c
+	return &env{ctx: c, vars: scope}
 }
 
-// runMachine runs a machine (or a Parallel branch) from its StartAt to a
-// terminal state and returns the terminal state's output.
-func (e *execution) runMachine(ctx context.Context, m *StateMachine, input any) (any, error) {
+// runMachine runs a machine (or a Parallel branch, or a Map iteration) from
+// its StartAt to a terminal state in the given variable scope, and returns
+// the terminal state's output.
+func (e *execution) runMachine(ctx context.Context, m *StateMachine, input any, scope *varScope) (any, error) {
 	name := m.StartAt
 	for {
 		if err := ctx.Err(); err != nil {
@@ -195,7 +204,7 @@ func (e *execution) runMachine(ctx context.Context, m *StateMachine, input any) 
 		}
 		s := m.states[name]
 		e.transition()
-		out, next, err := e.runState(ctx, s, input)
+		out, next, err := e.runState(ctx, s, input, scope)
 		if err != nil {
 			return nil, err
 		}

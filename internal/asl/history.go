@@ -33,6 +33,15 @@ type EventDetails struct {
 	RoleArn            string  `json:"roleArn,omitempty"`
 	Length             *int64  `json:"length,omitempty"` // MapStateStarted
 	Index              *int64  `json:"index,omitempty"`  // MapIteration*
+	// AssignedVariables (StateExited): each variable the state set, its
+	// value as JSON.
+	AssignedVariables        map[string]string `json:"assignedVariables,omitempty"`
+	AssignedVariablesDetails *Truncation       `json:"assignedVariablesDetails,omitempty"`
+}
+
+// Truncation says whether the API cut a value short; the runner never does.
+type Truncation struct {
+	Truncated bool `json:"truncated"`
 }
 
 // DetailsField is the name of the member that holds an event's details in

@@ -10,8 +10,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"math"
 	"math/big"
 	mrand "math/rand/v2"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -46,18 +48,18 @@ var intrinsics = map[string]struct {
 
 // eval runs the call on the Payload Template's input. Any failure is
 // States.IntrinsicFailure.
-func (c *intrinsic) eval(input, contextObj any) (any, error) {
+func (c *intrinsic) eval(input any, en *env) (any, error) {
 	args := make([]any, len(c.args))
 	for i, a := range c.args {
 		switch {
 		case a.call != nil:
-			v, err := a.call.eval(input, contextObj)
+			v, err := a.call.eval(input, en)
 			if err != nil {
 				return nil, err
 			}
 			args[i] = v
 		case a.path != nil:
-			v, ok := a.path.get(input, contextObj)
+			v, ok := a.path.get(input, en)
 			if !ok {
 				return nil, statesErr(ErrNameIntrinsicFailure, "%s: the path %s matched nothing", c.name, a.path)
 			}
@@ -100,11 +102,7 @@ func (c *intrinsic) evalFormat(args []any) (any, error) {
 			if next >= len(args) {
 				return nil, fmt.Errorf("more placeholders than values")
 			}
-			s, err := formatValue(args[next])
-			if err != nil {
-				return nil, err
-			}
-			b.WriteString(s)
+			writeFormatted(&b, args[next])
 			next++
 			i++
 			continue
@@ -117,21 +115,48 @@ func (c *intrinsic) evalFormat(args []any) (any, error) {
 	return b.String(), nil
 }
 
-// formatValue is the "natural string representation" States.Format uses.
-func formatValue(v any) (string, error) {
+// writeFormatted writes the "natural string representation" States.Format
+// uses. Step Functions writes objects and arrays the way Java writes its
+// maps and lists: {k=v, k2=[1, 2]}, strings inside them unquoted (keys
+// sorted here: decoded objects keep no order).
+func writeFormatted(b *strings.Builder, v any) {
 	switch v := v.(type) {
 	case string:
-		return v, nil
+		b.WriteString(v)
 	case nil:
-		return "null", nil
+		b.WriteString("null")
 	case bool:
-		return strconv.FormatBool(v), nil
+		b.WriteString(strconv.FormatBool(v))
 	case int64:
-		return strconv.FormatInt(v, 10), nil
+		b.WriteString(strconv.FormatInt(v, 10))
 	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64), nil
+		b.WriteString(strconv.FormatFloat(v, 'f', -1, 64))
+	case []any:
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeFormatted(b, e)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k)
+			b.WriteByte('=')
+			writeFormatted(b, v[k])
+		}
+		b.WriteByte('}')
 	}
-	return "", fmt.Errorf("cannot format a %s", jsonType(v))
 }
 
 func argString(args []any, i int) (string, error) {
@@ -158,10 +183,14 @@ func argInt(args []any, i int) (int64, error) {
 	return n, nil
 }
 
+// fnStringToJSON: a blank string is null, as in Step Functions.
 func fnStringToJSON(args []any) (any, error) {
 	s, err := argString(args, 0)
 	if err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
 	}
 	return decodeJSONString(s)
 }
@@ -355,12 +384,26 @@ func mergeObjects(a, b map[string]any, deep bool) map[string]any {
 	return out
 }
 
+// argRounded reads a number, rounding a fraction half up (Java's
+// Math.round: 2.5 is 3, -2.5 is -2), as MathAdd and MathRandom do in Step
+// Functions.
+func argRounded(args []any, i int) (int64, error) {
+	if n, ok := integer(args[i]); ok {
+		return n, nil
+	}
+	f, ok := args[i].(float64)
+	if !ok || math.IsNaN(f) || math.Abs(f) >= 1<<53 {
+		return 0, fmt.Errorf("argument %d must be a number, not %s", i+1, encodeJSON(args[i]))
+	}
+	return int64(math.Floor(f + 0.5)), nil
+}
+
 func fnMathRandom(args []any) (any, error) {
-	start, err := argInt(args, 0)
+	start, err := argRounded(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	end, err := argInt(args, 1)
+	end, err := argRounded(args, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -385,11 +428,11 @@ func fnMathRandom(args []any) (any, error) {
 }
 
 func fnMathAdd(args []any) (any, error) {
-	a, err := argInt(args, 0)
+	a, err := argRounded(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	b, err := argInt(args, 1)
+	b, err := argRounded(args, 1)
 	if err != nil {
 		return nil, err
 	}

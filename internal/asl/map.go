@@ -108,30 +108,30 @@ func withoutKey(m map[string]any, key string) map[string]any {
 // at most MaxConcurrency at a time (0: no limit). The result is the array
 // of the iterations' outputs, in item order. When one iteration fails, the
 // others are stopped and the state fails with that iteration's error.
-func (e *execution) runMapAttempt(ctx context.Context, s *state, raw any, ctxObj map[string]any) (any, error) {
+func (e *execution) runMapAttempt(ctx context.Context, s *state, raw any, en *env) (stepResult, error) {
 	m := s.mapSpec
-	in, err := e.filterInput(s, raw)
+	in, err := e.filterInput(s, raw, en)
 	if err != nil {
-		return nil, err
+		return stepResult{}, err
 	}
 	itemsV := in
 	if m.itemsPath != nil {
-		v, ok := m.itemsPath.get(in, ctxObj)
+		v, ok := m.itemsPath.get(in, en)
 		if !ok {
-			return nil, runtimeErr("The ItemsPath %s of state '%s' matched nothing", m.itemsPath, s.name)
+			return stepResult{}, runtimeErr("The ItemsPath %s of state '%s' matched nothing", m.itemsPath, s.name)
 		}
 		itemsV = v
 	}
 	items, ok := itemsV.([]any)
 	if !ok {
-		return nil, runtimeErr("The Items Array of state '%s' is a %s, not an array", s.name, jsonType(itemsV))
+		return stepResult{}, runtimeErr("The Items Array of state '%s' is a %s, not an array", s.name, jsonType(itemsV))
 	}
 	limit := m.maxConcurrency
 	if m.maxConcurrencyPath != nil {
-		v, ok := m.maxConcurrencyPath.get(in, nil)
+		v, ok := m.maxConcurrencyPath.get(in, en)
 		n, isInt := integer(v)
 		if !ok || !isInt || n < 0 {
-			return nil, runtimeErr("The MaxConcurrencyPath %s does not reference a non-negative integer", m.maxConcurrencyPath)
+			return stepResult{}, runtimeErr("The MaxConcurrencyPath %s does not reference a non-negative integer", m.maxConcurrencyPath)
 		}
 		limit = n
 	}
@@ -141,28 +141,30 @@ func (e *execution) runMapAttempt(ctx context.Context, s *state, raw any, ctxObj
 		if m.itemSelector == nil {
 			continue
 		}
-		c := make(map[string]any, len(ctxObj)+1)
-		for k, v := range ctxObj {
+		c := make(map[string]any, len(en.ctx)+1)
+		for k, v := range en.ctx {
 			c[k] = v
 		}
 		c["Map"] = map[string]any{"Item": map[string]any{"Index": int64(i), "Value": item}}
-		if selected[i], err = m.itemSelector.eval(in, c); err != nil {
-			return nil, err
+		if selected[i], err = m.itemSelector.eval(in, &env{ctx: c, vars: en.vars}); err != nil {
+			return stepResult{}, err
 		}
 	}
 	e.event("MapStateStarted", &EventDetails{Length: int64p(int64(len(items)))})
-	results, err := e.runIterations(ctx, s, selected, int(limit))
+	results, err := e.runIterations(ctx, s, selected, int(limit), en.vars)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.event("MapStateFailed", nil)
 		}
-		return nil, err
+		return stepResult{}, err
 	}
 	e.event("MapStateSucceeded", nil)
-	return applyResult(s, raw, results, ctxObj)
+	return finishResult(s, raw, results, en)
 }
 
-func (e *execution) runIterations(ctx context.Context, s *state, inputs []any, limit int) ([]any, error) {
+// runIterations runs each iteration in a variable scope of its own, inside
+// the Map state's scope.
+func (e *execution) runIterations(ctx context.Context, s *state, inputs []any, limit int, outer *varScope) ([]any, error) {
 	if limit <= 0 || limit > len(inputs) {
 		limit = len(inputs)
 	}
@@ -187,7 +189,9 @@ func (e *execution) runIterations(ctx context.Context, s *state, inputs []any, l
 			defer func() { <-slots }()
 			d := &EventDetails{Name: s.name, Index: int64p(int64(i))}
 			e.event("MapIterationStarted", d)
-			out, err := e.runMachine(ictx, s.mapSpec.processor, in)
+			scope := newScope(outer)
+			defer e.release(scope)
+			out, err := e.runMachine(ictx, s.mapSpec.processor, in, scope)
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
 					e.event("MapIterationAborted", d)

@@ -9,10 +9,11 @@ import (
 // result is the array of the branches' outputs, in branch order. When one
 // branch fails, the others are stopped and the state fails with that
 // branch's error.
-func (e *execution) runParallelAttempt(ctx context.Context, s *state, raw any, ctxObj map[string]any) (any, error) {
-	in, err := e.effectiveInput(s, raw, ctxObj)
+// Each branch runs in a variable scope of its own, inside the state's.
+func (e *execution) runParallelAttempt(ctx context.Context, s *state, raw any, en *env) (stepResult, error) {
+	in, err := e.effectiveInput(s, raw, en)
 	if err != nil {
-		return nil, err
+		return stepResult{}, err
 	}
 	e.event("ParallelStateStarted", nil)
 	bctx, cancel := context.WithCancel(ctx)
@@ -25,7 +26,9 @@ func (e *execution) runParallelAttempt(ctx context.Context, s *state, raw any, c
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := e.runMachine(bctx, b, in)
+			scope := newScope(en.vars)
+			defer e.release(scope)
+			out, err := e.runMachine(bctx, b, in, scope)
 			if err != nil {
 				once.Do(func() {
 					firstErr = err
@@ -39,11 +42,11 @@ func (e *execution) runParallelAttempt(ctx context.Context, s *state, raw any, c
 	wg.Wait()
 	if firstErr != nil && ctx.Err() == nil {
 		e.event("ParallelStateFailed", nil)
-		return nil, asStatesError(firstErr)
+		return stepResult{}, asStatesError(firstErr)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return stepResult{}, err
 	}
 	e.event("ParallelStateSucceeded", nil)
-	return applyResult(s, raw, results, ctxObj)
+	return finishResult(s, raw, results, en)
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // path is a compiled JSONPath of the States Language. A path that starts
-// with "$$" applies to the Context Object, any other to the data.
+// with "$$" applies to the Context Object, one that starts with "$name" to
+// the variable name, any other to the data.
 //
 // A Reference Path (single: true) may only name one node: its fragments are
 // children and indexes. Other paths may use any JSONPath operator ojg
@@ -19,7 +20,10 @@ type path struct {
 	segs    []seg   // a Reference Path
 	expr    jp.Expr // any other Path
 	context bool
-	single  bool
+	// variable is the name of a "$name" path; the rest of the path applies
+	// to the variable's value.
+	variable string
+	single   bool
 }
 
 // seg is one step of a Reference Path: a field name or an array index.
@@ -40,6 +44,12 @@ func parsePath(src string) (*path, error) {
 	if strings.HasPrefix(src, "$$") {
 		p.context = true
 		body = src[1:]
+	} else if name, rest, ok := variableRef(src); ok {
+		if err := validVariableName(name); err != nil {
+			return nil, fmt.Errorf("invalid path %q: %w", src, err)
+		}
+		p.variable = name
+		body = "$" + rest
 	}
 	if segs, ok := parseSegments(body); ok {
 		p.segs, p.single = segs, true
@@ -57,6 +67,18 @@ func parsePath(src string) (*path, error) {
 	}
 	p.expr = x
 	return p, nil
+}
+
+// variableRef splits "$name.rest" into the variable name and the rest.
+func variableRef(src string) (name, rest string, ok bool) {
+	if len(src) < 2 || src[0] != '$' || strings.ContainsRune(".[$", rune(src[1])) {
+		return "", "", false
+	}
+	end := strings.IndexAny(src, ".[")
+	if end < 0 {
+		end = len(src)
+	}
+	return src[1:end], src[end:], true
 }
 
 // parseSegments reads a Reference Path: "$" then ".name" (a backslash
@@ -130,23 +152,57 @@ func parseRefPath(src string) (*path, error) {
 
 func (p *path) String() string { return p.src }
 
-// get applies the path to the data (or to the Context Object for "$$"
-// paths). found is false when a reference path names nothing; a path that
-// may match many nodes gathers its matches into an array, and names nothing
-// only when the array would be empty.
-func (p *path) get(data, contextObj any) (v any, found bool) {
+// get applies the path to the data, to the Context Object for "$$" paths,
+// or to a variable for "$name" paths. found is false when a reference path
+// names nothing or the variable is not set; a path that may match many
+// nodes (a wildcard, a slice, a filter) gathers its matches into an array,
+// empty when nothing matches, as in Step Functions.
+func (p *path) get(data any, en *env) (v any, found bool) {
 	root := data
-	if p.context {
-		root = contextObj
+	switch {
+	case p.context:
+		root = nil
+		if en != nil {
+			root = en.ctx
+		}
+	case p.variable != "":
+		if en == nil {
+			return nil, false
+		}
+		if root, found = en.vars.lookup(p.variable); !found {
+			return nil, false
+		}
 	}
 	if p.single {
 		return walk(root, p.segs)
 	}
 	got := p.expr.Get(root)
-	if len(got) == 0 {
-		return nil, false
+	if got == nil {
+		got = []any{}
 	}
 	return got, true
+}
+
+// bracketed writes a reference path the way Step Functions names it in a
+// cause: $['a']['b'][0].
+func (p *path) bracketed() string {
+	if !p.single {
+		return p.src
+	}
+	var b strings.Builder
+	b.WriteString("$")
+	if p.context {
+		b.WriteString("$")
+	}
+	b.WriteString(p.variable)
+	for _, s := range p.segs {
+		if s.isIndex {
+			fmt.Fprintf(&b, "[%d]", s.index)
+		} else {
+			fmt.Fprintf(&b, "['%s']", s.key)
+		}
+	}
+	return b.String()
 }
 
 // walk follows the steps of a reference path from node.

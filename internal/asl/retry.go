@@ -23,6 +23,7 @@ type catcher struct {
 	next        string
 	resultPath  *path
 	resultNull  bool
+	assign      *assignment
 }
 
 func readErrorEquals(f *fields, last bool) ([]string, error) {
@@ -128,6 +129,12 @@ func readCatch(f *fields) ([]catcher, error) {
 		}
 		c.next = next
 		if c.resultPath, c.resultNull, err = cf.nullablePath("ResultPath", true); err != nil {
+			return nil, fmt.Errorf("in Catch[%d]: %w", i, err)
+		}
+		if err := checkResultPath(c.resultPath); err != nil {
+			return nil, fmt.Errorf("in Catch[%d]: %w", i, err)
+		}
+		if c.assign, err = readAssign(cf); err != nil {
 			return nil, fmt.Errorf("in Catch[%d]: %w", i, err)
 		}
 		if extra := cf.unused(); len(extra) > 0 {

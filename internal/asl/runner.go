@@ -89,11 +89,12 @@ func New(opts Options) *Runner {
 }
 
 var (
-	machineARN = regexp.MustCompile(`^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$`)
-	execARN    = regexp.MustCompile(`^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}):([^:]{1,80})$`)
+	machineARN = regexp.MustCompile(`^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([^:]{1,80})$`)
+	execARN    = regexp.MustCompile(`^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):execution:([^:]{1,80}):([^:]{1,80})$`)
 )
 
-// validName applies the Step Functions rules for execution names: 1 to 80
+// validName applies the Step Functions rules for state machine and
+// execution names (a "." is allowed): 1 to 80
 // characters, none of them white space, a bracket, a wildcard, a control
 // character or one of " # % \ ^ | ~ ` $ & , ; : /.
 func validName(name string) bool {
@@ -120,6 +121,9 @@ func (r *Runner) RegisterStateMachine(arn string, def []byte) error {
 	m := machineARN.FindStringSubmatch(arn)
 	if m == nil {
 		return apiErr(ErrInvalidArn, "Invalid Arn: '%s'", arn)
+	}
+	if !validName(m[4]) {
+		return apiErr(ErrInvalidName, "Invalid Name: '%s'", m[4])
 	}
 	sm, err := Parse(def)
 	if err != nil {

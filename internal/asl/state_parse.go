@@ -33,6 +33,13 @@ func parseState(name string, v any, names map[string]bool) (*state, error) {
 			return nil, err
 		}
 	}
+	if typ == "Succeed" || typ == "Fail" {
+		if f.has("Assign") {
+			return nil, fmt.Errorf("a %s state cannot assign variables (\"Assign\")", typ)
+		}
+	} else if s.assign, err = readAssign(f); err != nil {
+		return nil, err
+	}
 	switch typ {
 	case "Task":
 		err = s.readTask(f)
@@ -83,15 +90,12 @@ func (s *state) readInputOutput(f *fields) error {
 	if s.outputPath, s.outputNull, err = f.nullablePath("OutputPath", false); err != nil {
 		return err
 	}
-	if (s.inputPath != nil && s.inputPath.context) || (s.outputPath != nil && s.outputPath.context) {
-		return fmt.Errorf("\"InputPath\" and \"OutputPath\" apply to the data, not to the Context Object (\"$$\")")
-	}
 	if s.typ == "Task" || s.typ == "Pass" || s.typ == "Parallel" || s.typ == "Map" {
 		if s.resultPath, s.resultNull, err = f.nullablePath("ResultPath", true); err != nil {
 			return err
 		}
-		if s.resultPath != nil && s.resultPath.context {
-			return fmt.Errorf("\"ResultPath\" must not start with \"$$\"")
+		if err := checkResultPath(s.resultPath); err != nil {
+			return err
 		}
 		if v, ok := f.raw("Parameters"); ok {
 			if s.parameters, err = compileTemplate(v); err != nil {
@@ -111,6 +115,19 @@ func (s *state) readInputOutput(f *fields) error {
 		if s.catch, err = readCatch(f); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkResultPath refuses a ResultPath that is no place in the data: the
+// Context Object and variables are not written through it.
+func checkResultPath(p *path) error {
+	switch {
+	case p == nil:
+	case p.context:
+		return fmt.Errorf("\"ResultPath\" must not start with \"$$\"")
+	case p.variable != "":
+		return fmt.Errorf("\"ResultPath\" %q names a variable: variables are set with \"Assign\"", p.src)
 	}
 	return nil
 }

@@ -2,7 +2,10 @@ package asl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -11,9 +14,8 @@ var (
 	errHeartbeatTimeout = errors.New("task heartbeat timed out")
 )
 
-// runTaskAttempt runs one attempt of a Task state and returns its effective
-// output.
-func (e *execution) runTaskAttempt(ctx context.Context, s *state, raw any, entered time.Time, retryCount int64) (any, error) {
+// runTaskAttempt runs one attempt of a Task state.
+func (e *execution) runTaskAttempt(ctx context.Context, s *state, raw any, entered time.Time, retryCount int64, scope *varScope) (stepResult, error) {
 	t := s.task
 	var token string
 	var w *taskWait
@@ -21,23 +23,23 @@ func (e *execution) runTaskAttempt(ctx context.Context, s *state, raw any, enter
 		token, w = e.r.openTask()
 		defer w.close()
 	}
-	ctxObj := e.contextObject(s, entered, retryCount, token)
-	filtered, err := e.filterInput(s, raw)
+	en := e.env(s, entered, retryCount, token, scope)
+	filtered, err := e.filterInput(s, raw, en)
 	if err != nil {
-		return nil, err
+		return stepResult{}, err
 	}
-	timeout, err := resolveSeconds(t.timeoutSeconds, t.timeoutPath, filtered, "TimeoutSecondsPath")
+	timeout, err := resolveSeconds(t.timeoutSeconds, t.timeoutPath, filtered, en, "TimeoutSecondsPath")
 	if err != nil {
-		return nil, err
+		return stepResult{}, err
 	}
-	heartbeat, err := resolveSeconds(t.heartbeatSeconds, t.heartbeatPath, filtered, "HeartbeatSecondsPath")
+	heartbeat, err := resolveSeconds(t.heartbeatSeconds, t.heartbeatPath, filtered, en, "HeartbeatSecondsPath")
 	if err != nil {
-		return nil, err
+		return stepResult{}, err
 	}
 	in := filtered
 	if s.parameters != nil {
-		if in, err = s.parameters.eval(filtered, ctxObj); err != nil {
-			return nil, err
+		if in, err = s.parameters.eval(filtered, en); err != nil {
+			return stepResult{}, err
 		}
 	}
 	attemptCtx := ctx
@@ -53,21 +55,24 @@ func (e *execution) runTaskAttempt(ctx context.Context, s *state, raw any, enter
 		result, err = e.runLambdaIntegration(attemptCtx, t, in, timeout, heartbeat, w)
 	}
 	if err != nil {
-		return nil, err
+		return stepResult{}, err
 	}
-	return applyResult(s, raw, result, ctxObj)
+	return finishResult(s, raw, result, en)
 }
 
 // resolveSeconds gives TimeoutSeconds or HeartbeatSeconds, literal or from
 // the state's input; 0 means none.
-func resolveSeconds(n int64, p *path, input any, what string) (int64, error) {
+func resolveSeconds(n int64, p *path, input any, en *env, what string) (int64, error) {
 	if p == nil {
 		return n, nil
 	}
-	v, ok := p.get(input, nil)
+	v, ok := p.get(input, en)
+	if !ok {
+		return 0, runtimeErr("Invalid path '%s' : No results for path: %s", p, p.bracketed())
+	}
 	n, isInt := integer(v)
-	if !ok || !isInt || n <= 0 {
-		return 0, runtimeErr("The %s %s does not reference a positive integer", what, p)
+	if !isInt || n <= 0 {
+		return 0, runtimeErr("The %s %s does not reference a positive integer: %s == %s", what, p, p, plain(v))
 	}
 	return n, nil
 }
@@ -83,7 +88,7 @@ func (e *execution) runLambdaFunction(ctx context.Context, t *taskSpec, in any, 
 	}
 	e.event("LambdaFunctionScheduled", d)
 	e.event("LambdaFunctionStarted", nil)
-	out, err := e.invoke(ctx, t.resource, []byte(payload))
+	out, err := e.invoke(ctx, t.resource, []byte(payload), t.resource)
 	if err != nil {
 		se, timedOut := e.taskError(ctx, err)
 		if se == nil {
@@ -129,16 +134,13 @@ func (e *execution) runLambdaIntegration(ctx context.Context, t *taskSpec, in an
 	if !ok {
 		return nil, fail(statesErr(ErrNameTaskFailed, "FunctionName must be a string, not %s", encodeJSON(params["FunctionName"])), false)
 	}
-	payload := params["Payload"]
-	if _, has := params["Payload"]; !has {
-		payload = map[string]any{}
-	}
+	payload := invokePayload(params)
 	var hb *time.Timer
 	if heartbeat > 0 {
 		hb = time.NewTimer(e.r.scaled(time.Duration(heartbeat) * time.Second))
 		defer hb.Stop()
 	}
-	out, err := e.invoke(ctx, fn, []byte(encodeJSON(payload)))
+	out, err := e.invoke(ctx, fn, payload, "lambda")
 	if err != nil {
 		se, timedOut := e.taskError(ctx, err)
 		if se == nil {
@@ -208,18 +210,36 @@ func (e *execution) taskError(ctx context.Context, err error) (se *StatesError, 
 	case errors.Is(err, errHeartbeatTimeout):
 		return statesErr(ErrNameHeartbeatTimeout, "The task did not send a heartbeat within HeartbeatSeconds"), true
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), errTaskTimeout):
-		return statesErr(ErrNameTimeout, "The task ran longer than TimeoutSeconds"), true
+		// Step Functions gives a task's timeout no cause.
+		return &StatesError{Name: ErrNameTimeout}, true
 	case ctx.Err() != nil:
 		return nil, false
 	}
 	return lambdaFailure(err), false
 }
 
+// invokePayload is what lambda:invoke sends: a Payload that is a string
+// holding JSON is sent as that JSON, not encoded again; no Payload, or a
+// null one, sends {}.
+func invokePayload(params map[string]any) []byte {
+	switch p := params["Payload"].(type) {
+	case nil:
+		return []byte("{}")
+	case string:
+		if json.Valid([]byte(p)) {
+			return []byte(p)
+		}
+	}
+	return []byte(encodeJSON(params["Payload"]))
+}
+
 // invoke runs a function and decodes its output. The function gets a
 // context that the execution's end does not cancel (in AWS a running
 // function outlives a stopped execution); the attempt stops waiting for it
-// when ctx is done.
-func (e *execution) invoke(ctx context.Context, fn string, payload []byte) (any, error) {
+// when ctx is done. An output over the payload quota is
+// States.DataLimitExceeded, naming what (the function's ARN, or "lambda"
+// for the lambda:invoke integration).
+func (e *execution) invoke(ctx context.Context, fn string, payload []byte, what string) (any, error) {
 	type answer struct {
 		out []byte
 		err error
@@ -232,7 +252,13 @@ func (e *execution) invoke(ctx context.Context, fn string, payload []byte) (any,
 	select {
 	case a := <-ch:
 		if a.err != nil {
+			if ErrorName(a.err) == errNameLambdaResourceMissing {
+				return nil, e.functionNotFound(fn)
+			}
 			return nil, a.err
+		}
+		if len(a.out) > maxPayloadBytes {
+			return nil, statesErr(ErrNameDataLimitExceeded, "%s", dataLimitCause(what))
 		}
 		if len(a.out) == 0 {
 			return nil, nil
@@ -245,4 +271,27 @@ func (e *execution) invoke(ctx context.Context, fn string, payload []byte) (any,
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// functionNotFound is Lambda's ResourceNotFoundException as Step Functions
+// reports it: the qualified ARN of the function, then the service's
+// details.
+func (e *execution) functionNotFound(fn string) *StatesError {
+	arn := fn
+	switch {
+	case strings.HasPrefix(fn, "arn:"):
+	case strings.Contains(fn, ":function:"): // a partial ARN: account:function:name
+		arn = fmt.Sprintf("arn:aws:lambda:%s:%s", e.m.region, fn)
+	default:
+		name, qualifier, _ := strings.Cut(fn, ":")
+		arn = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", e.m.region, e.m.account, name)
+		if qualifier != "" {
+			arn += ":" + qualifier
+		}
+	}
+	if strings.Count(arn, ":") == 6 {
+		arn += ":$LATEST"
+	}
+	return statesErr(errNameLambdaResourceMissing,
+		"Function not found: %s (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)", arn, newUUID())
 }

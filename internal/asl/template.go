@@ -14,7 +14,7 @@ type payloadTemplate struct {
 }
 
 type tnode interface {
-	eval(input, contextObj any) (any, error)
+	eval(input any, en *env) (any, error)
 }
 
 type tliteral struct{ v any }
@@ -106,16 +106,16 @@ func compileNode(v any) (tnode, error) {
 	return tliteral{v}, nil
 }
 
-func (t *payloadTemplate) eval(input, contextObj any) (any, error) {
-	return t.root.eval(input, contextObj)
+func (t *payloadTemplate) eval(input any, en *env) (any, error) {
+	return t.root.eval(input, en)
 }
 
-func (n tliteral) eval(any, any) (any, error) { return n.v, nil }
+func (n tliteral) eval(any, *env) (any, error) { return n.v, nil }
 
-func (n *tobject) eval(input, contextObj any) (any, error) {
+func (n *tobject) eval(input any, en *env) (any, error) {
 	out := make(map[string]any, len(n.fields))
 	for _, f := range n.fields {
-		v, err := f.node.eval(input, contextObj)
+		v, err := f.node.eval(input, en)
 		if err != nil {
 			return nil, err
 		}
@@ -124,10 +124,10 @@ func (n *tobject) eval(input, contextObj any) (any, error) {
 	return out, nil
 }
 
-func (n *tarray) eval(input, contextObj any) (any, error) {
+func (n *tarray) eval(input any, en *env) (any, error) {
 	out := make([]any, len(n.items))
 	for i, item := range n.items {
-		v, err := item.eval(input, contextObj)
+		v, err := item.eval(input, en)
 		if err != nil {
 			return nil, err
 		}
@@ -136,8 +136,8 @@ func (n *tarray) eval(input, contextObj any) (any, error) {
 	return out, nil
 }
 
-func (n tpath) eval(input, contextObj any) (any, error) {
-	v, ok := n.p.get(input, contextObj)
+func (n tpath) eval(input any, en *env) (any, error) {
+	v, ok := n.p.get(input, en)
 	if !ok {
 		return nil, statesErr(ErrNameParameterPathFailure,
 			"The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", n.p, n.field, encodeJSON(input))
@@ -145,7 +145,7 @@ func (n tpath) eval(input, contextObj any) (any, error) {
 	return v, nil
 }
 
-func (n tcall) eval(input, contextObj any) (any, error) { return n.c.eval(input, contextObj) }
+func (n tcall) eval(input any, en *env) (any, error) { return n.c.eval(input, en) }
 
 // mentionsPath reports whether the template uses the given context path,
 // such as "$$.Task.Token" (a .waitForTaskToken task must pass its token).

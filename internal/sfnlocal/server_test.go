@@ -318,6 +318,28 @@ func TestCreateStateMachineThroughTheSDK(t *testing.T) {
 	}
 }
 
+// A state machine name may hold a "."; a timed-out execution is described
+// with neither an error nor a cause, as in AWS.
+func TestDottedNameAndTimedOutExecutionThroughTheSDK(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	out, err := f.client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("checkpoint.v2"), RoleArn: aws.String("arn:aws:iam::123456789012:role/r"),
+		Definition: aws.String(`{"StartAt": "W", "TimeoutSeconds": 1, "States": {"W": {"Type": "Wait", "Seconds": 100, "End": true}}}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: out.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := f.wait(t, aws.ToString(start.ExecutionArn))
+	if d.Status != "TIMED_OUT" || d.Error != nil || d.Cause != nil {
+		t.Errorf("status %s error %v cause %v, want TIMED_OUT with neither", d.Status, d.Error, d.Cause)
+	}
+}
+
 func TestProtocolErrors(t *testing.T) {
 	srv := httptest.NewServer(New(asl.New(asl.Options{}), Options{}))
 	defer srv.Close()
