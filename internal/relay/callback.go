@@ -3,15 +3,19 @@ package relay
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	neturl "net/url"
+	"strings"
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/publicaddr"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relaysig"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
 )
@@ -19,6 +23,10 @@ import (
 // Callback is the body POSTed to the app's callback_url when a checkpoint
 // ends.
 type Callback struct {
+	// DeliveryID is the same on every attempt of this callback (also in
+	// the X-Relay-Delivery-Id header): callbacks are delivered at least
+	// once, and an app deduplicates on it.
+	DeliveryID   string              `json:"delivery_id"`
 	CheckpointID string              `json:"checkpoint_id"`
 	AccountID    string              `json:"account_id"`
 	API          checkpoint.API      `json:"api"`
@@ -31,10 +39,12 @@ type Callback struct {
 // Callbacks are signed with the relay's one HMAC scheme (internal/relaysig):
 // X-Relay-Timestamp is unix seconds, X-Relay-Signature is "v1=" + hex
 // HMAC-SHA256(secret, timestamp + "." + body). An app verifies them as
-// inbound.VerifyRelaySignature does.
+// inbound.VerifyRelaySignature does. X-Relay-Delivery-Id repeats the
+// body's delivery_id (which the signature covers).
 const (
-	HeaderTimestamp = relaysig.HeaderTimestamp
-	HeaderSignature = relaysig.HeaderSignature
+	HeaderTimestamp  = relaysig.HeaderTimestamp
+	HeaderSignature  = relaysig.HeaderSignature
+	HeaderDeliveryID = "X-Relay-Delivery-Id"
 )
 
 // SignCallback returns the X-Relay-Signature value of body signed at ts
@@ -47,14 +57,41 @@ func SignCallback(secret []byte, ts int64, body []byte) string {
 // CallbackTimeout bounds one callback POST.
 const CallbackTimeout = 10 * time.Second
 
-// NewCallbackClient is the default callback client: bounded, and never
-// following redirects (a redirect could move a signed callback to a host
-// the app did not register).
-func NewCallbackClient() *http.Client {
+// NewCallbackClient is the callback client: bounded, never following
+// redirects (a redirect could move a signed callback to a host the app did
+// not register), never through a proxy, and connecting only to public
+// addresses (loopback too when allowLoopback, for the local stack): the
+// address a name resolves to is checked when the connection is made, so
+// DNS cannot turn a registered name into the metadata endpoint or a VPC
+// host.
+func NewCallbackClient(allowLoopback bool) *http.Client {
 	return &http.Client{
-		Timeout:       CallbackTimeout,
+		Timeout: CallbackTimeout,
+		Transport: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           publicaddr.Dialer(allowLoopback).DialContext,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: CallbackTimeout,
+			MaxIdleConns:          16,
+			IdleConnTimeout:       30 * time.Second,
+			ForceAttemptHTTP2:     true,
+		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// callbackNotDelivered is what the history and the task error say of a
+// callback that got no HTTP answer, whatever the cause: the network's own
+// text (connection refused, reset, a TLS error, a refused address) would
+// tell whoever reads the status what listens on a host's ports. The
+// operator's log has the cause.
+const callbackNotDelivered = "callback not delivered: no HTTP answer"
+
+// deliveryID is the callback's id: derived from the checkpoint and its
+// end, so every attempt (a retried finish task included) carries the same.
+func deliveryID(cp *store.Checkpoint) string {
+	sum := sha256.Sum256([]byte("callback:" + cp.ID + ":" + string(cp.Status)))
+	return "dlv_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
 }
 
 // Finish is the finish task: it marks the checkpoint final and POSTs the
@@ -103,12 +140,18 @@ func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, err
 		at = *cp.EndedAt
 	}
 	err = s.postCallback(ctx, cp.CallbackURL, Callback{
-		CheckpointID: cp.ID, AccountID: cp.AccountID, API: cp.API, Provider: cp.Provider,
+		DeliveryID: deliveryID(cp), CheckpointID: cp.ID, AccountID: cp.AccountID, API: cp.API, Provider: cp.Provider,
 		Status: cp.Status, Reason: reason, At: at,
 	})
 	if err != nil {
-		s.recordEvent(ctx, cp.ID, store.Event{At: s.now(), Kind: store.EventCallback, Detail: err.Error()})
-		return FinishOutput{}, TaskError(ErrorCallbackFailed, err.Error())
+		detail := err.Error()
+		var answered callbackStatusError
+		if !errors.As(err, &answered) {
+			s.d.Log.Warn("callback not delivered", "checkpoint_id", cp.ID, "error", err)
+			detail = callbackNotDelivered
+		}
+		s.recordEvent(ctx, cp.ID, store.Event{At: s.now(), Kind: store.EventCallback, Detail: detail})
+		return FinishOutput{}, TaskError(ErrorCallbackFailed, detail)
 	}
 	// The delivered line is what keeps a retried finish from posting
 	// again, so it is appended whatever the history holds (a history-only
@@ -192,7 +235,8 @@ func (s *Service) postCallback(ctx context.Context, url string, cb Callback) err
 	ts, sig := relaysig.Sign(s.d.CallbackSecret, s.now(), body)
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderSignature, sig)
-	resp, err := s.d.CallbackClient.Do(req)
+	req.Header.Set(HeaderDeliveryID, cb.DeliveryID)
+	resp, err := s.callbacks.Do(req)
 	if err != nil {
 		var ue *neturl.Error
 		if errors.As(err, &ue) {
@@ -203,7 +247,13 @@ func (s *Service) postCallback(ctx context.Context, url string, cb Callback) err
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("callback answered %d", resp.StatusCode)
+		return callbackStatusError(resp.StatusCode)
 	}
 	return nil
 }
+
+// callbackStatusError is a callback the app's server answered non-2xx: its
+// status is the app's own to know, and is recorded.
+type callbackStatusError int
+
+func (e callbackStatusError) Error() string { return fmt.Sprintf("callback answered %d", int(e)) }

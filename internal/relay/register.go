@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/problem"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/publicaddr"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
 )
 
@@ -186,32 +186,35 @@ func (s *Service) validate(req RegisterRequest) (normalised, error) {
 
 func notPrintableASCII(r rune) bool { return r < 0x20 || r > 0x7e }
 
-// checkCallbackURL allows https anywhere, and http only to loopback when
-// allowLoopback (local demos): a callback carries the account's fate and a
-// signature, neither of which should cross a network in clear, and in
-// Lambda plain http to loopback would reach the runtime API.
+// checkCallbackURL allows https to public hosts, and, when allowLoopback
+// (the local stack and its demos), http or https to loopback. A callback
+// carries the account's fate and a signature, neither of which should
+// cross a network in clear; and a callback URL must not aim the relay at
+// the metadata endpoints, the Lambda runtime API on loopback or the VPC
+// (publicaddr; the callback client checks the resolved address again when
+// it connects).
 func checkCallbackURL(raw string, allowLoopback bool) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil {
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
 		return errors.New("must be an absolute URL without credentials")
 	}
 	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
+	case "https", "http":
+	default:
+		return errors.New("must be https")
+	}
+	if err := publicaddr.CheckHost(u.Host, allowLoopback); err != nil {
+		return errors.New("must be a public host: " + strings.TrimPrefix(err.Error(), publicaddr.ErrNotPublic.Error()+": "))
+	}
+	// Past the check above, a host that is not public is loopback, allowed
+	// locally: the one place plain http may go.
+	if u.Scheme == "http" && publicaddr.CheckHost(u.Host, false) == nil {
 		if !allowLoopback {
 			return errors.New("must be https")
 		}
-		host := u.Hostname()
-		if host == "localhost" {
-			return nil
-		}
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-			return nil
-		}
 		return errors.New("must be https (http is allowed only to loopback)")
 	}
-	return errors.New("must be https")
+	return nil
 }
 
 // Register registers a pending checkpoint and starts its execution.

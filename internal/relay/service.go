@@ -54,12 +54,10 @@ type Deps struct {
 	PublicURL string
 	// CallbackSecret signs the app callbacks (X-Relay-Signature).
 	CallbackSecret []byte
-	// AllowLoopbackCallbacks accepts http:// callback URLs to loopback, for
-	// the local stack and its demos; in AWS only https is accepted.
+	// AllowLoopbackCallbacks accepts callback URLs to loopback, plain http
+	// included, for the local stack and its demos; in AWS a callback goes
+	// over https to a public address only.
 	AllowLoopbackCallbacks bool
-	// CallbackClient posts the callbacks; it should not follow redirects.
-	// Defaults to NewCallbackClient().
-	CallbackClient *http.Client
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Log defaults to slog.Default(). Nothing secret is ever logged.
@@ -79,6 +77,8 @@ type Deps struct {
 // Service is the relay core.
 type Service struct {
 	d Deps
+	// callbacks posts the callbacks (NewCallbackClient).
+	callbacks *http.Client
 }
 
 var (
@@ -102,9 +102,6 @@ func New(d Deps) (*Service, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	if d.CallbackClient == nil {
-		d.CallbackClient = NewCallbackClient()
-	}
 	if d.LeaseFor == 0 {
 		d.LeaseFor = 30 * time.Second
 	}
@@ -115,7 +112,7 @@ func New(d Deps) (*Service, error) {
 		d.BusyPoll = 200 * time.Millisecond
 	}
 	d.PublicURL = strings.TrimRight(d.PublicURL, "/")
-	return &Service{d: d}, nil
+	return &Service{d: d, callbacks: NewCallbackClient(d.AllowLoopbackCallbacks)}, nil
 }
 
 func (s *Service) now() time.Time { return s.d.Now().UTC() }
