@@ -90,7 +90,11 @@ func buildAPI(ctx context.Context, c *config.Config) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.NewCheckpointsHandler(httpapi.CheckpointsConfig{Service: svc, APIKey: key})
+	fw, err := c.Forwarders()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.NewCheckpointsHandler(httpapi.CheckpointsConfig{Service: svc, APIKey: key, Forwarders: fw})
 }
 
 // optionalSecret reads a secret that may be left unconfigured: the webhook
@@ -107,8 +111,13 @@ func buildSMSWebhook(ctx context.Context, c *config.Config) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	fw, err := c.Forwarders()
+	if err != nil {
+		return nil, err
+	}
 	cfg := httpapi.SMSWebhookConfig{
 		Deliverer:             svc,
+		Forwarders:            fw,
 		PublicURL:             c.Get(config.EnvPublicURL),
 		TelnyxPublicKey:       c.Get(config.EnvTelnyxPublicKey),
 		VonageSignatureMethod: c.Get(EnvVonageSignatureMethod),

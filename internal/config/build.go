@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/forwarder"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providerapi"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/secretbox"
@@ -118,4 +119,18 @@ func (c *Config) Relay(ctx context.Context) (*relay.Service, error) {
 		// plain http to loopback.
 		AllowLoopbackCallbacks: c.Get(EnvKMSKeyID) == "",
 	})
+}
+
+// Forwarders builds the forwarder service (the table, the sealer and
+// RELAY_PUBLIC_URL, the base of the forwarders' webhook URLs).
+func (c *Config) Forwarders() (*forwarder.Service, error) {
+	st, err := c.Store()
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := c.Sealer()
+	if err != nil {
+		return nil, err
+	}
+	return &forwarder.Service{Store: st, Sealer: sealer, PublicURL: c.Get(EnvPublicURL)}, nil
 }

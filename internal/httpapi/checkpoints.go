@@ -33,7 +33,10 @@ type CheckpointsConfig struct {
 	Service Checkpoints
 	// APIKey is the bearer key apps present (RELAY_API_KEY).
 	APIKey string
-	Log    *slog.Logger
+	// Forwarders serves /v1/forwarders and /v1/forwarding-confirmations;
+	// nil leaves them unserved.
+	Forwarders ForwarderAdmin
+	Log        *slog.Logger
 }
 
 // Routes of the api function, as template.yaml declares them.
@@ -45,6 +48,7 @@ const (
 type checkpointsHandler struct {
 	svc    Checkpoints
 	keySum [sha256.Size]byte
+	fw     ForwarderAdmin
 	log    *slog.Logger
 }
 
@@ -57,7 +61,7 @@ func NewCheckpointsHandler(cfg CheckpointsConfig) (apigw.Handler, error) {
 	if len(cfg.APIKey) < 16 {
 		return nil, errors.New("httpapi: the relay API key must be at least 16 characters")
 	}
-	h := &checkpointsHandler{svc: cfg.Service, keySum: sha256.Sum256([]byte(cfg.APIKey)), log: orDefaultLogger(cfg.Log)}
+	h := &checkpointsHandler{svc: cfg.Service, keySum: sha256.Sum256([]byte(cfg.APIKey)), fw: cfg.Forwarders, log: orDefaultLogger(cfg.Log)}
 	return h.handle, nil
 }
 
@@ -67,11 +71,14 @@ func (h *checkpointsHandler) handle(ctx context.Context, req events.APIGatewayV2
 		resp.Headers["WWW-Authenticate"] = `Bearer realm="checkpoint-relay"`
 		return resp, nil
 	}
-	switch routeKey(req) {
+	switch route := routeKey(req); route {
 	case RouteRegister:
 		return h.register(ctx, req), nil
 	case RouteGetCheckpoint:
 		return h.get(ctx, req), nil
+	case RouteCreateForwarder, RouteListForwarders, RouteGetForwarder, RouteDeleteForwarder,
+		RouteRotateForwarder, RouteListConfirmations:
+		return h.forwarders(ctx, route, req), nil
 	}
 	return apigw.Problem(problem.ErrNotFound("no such route")), nil
 }
@@ -89,7 +96,7 @@ func routeKey(req events.APIGatewayV2HTTPRequest) string {
 	case method == http.MethodGet && strings.HasPrefix(path, "/v1/checkpoints/") && !strings.Contains(path[len("/v1/checkpoints/"):], "/"):
 		return RouteGetCheckpoint
 	}
-	return ""
+	return forwarderRoute(method, path)
 }
 
 // authorized compares the bearer key in constant time; hashing both

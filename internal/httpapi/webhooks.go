@@ -14,6 +14,7 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/apigw"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/extract"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/forwarder"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/problem"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
@@ -35,8 +36,11 @@ type webhookHandler struct {
 	deliverer relay.Deliverer
 	publicURL string
 	confirm   func(ctx context.Context, sub inbound.SNSSubscription) error
-	log       *slog.Logger
-	now       func() time.Time
+	// forwarders opens the devices of /v1/forwarders/{id}/webhook; nil
+	// where the function serves no forwarder route.
+	forwarders Forwarders
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // webhookResult is one message's line in the JSON answer: no code, no
@@ -52,17 +56,26 @@ type webhookAnswer struct {
 }
 
 func (h *webhookHandler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if id, ok := forwarderWebhookID(req); ok {
+		return h.handleForwarder(ctx, id, req), nil
+	}
 	name := webhookSource(req)
 	src, ok := h.sources[name]
 	if !ok {
 		return apigw.Problem(problem.ErrNotFound("no such webhook source")), nil
 	}
+	return h.serve(ctx, name, src, req, nil), nil
+}
+
+// serve verifies and parses one call with src and delivers its messages;
+// dev is the forwarder the call was addressed to, nil for a provider route.
+func (h *webhookHandler) serve(ctx context.Context, name string, src inbound.Source, req events.APIGatewayV2HTTPRequest, dev *forwarder.Device) events.APIGatewayV2HTTPResponse {
 	body, err := apigw.Body(req)
 	if err != nil {
 		if !errors.Is(err, apigw.ErrBodyTooLarge) {
 			err = fmt.Errorf("%w: %v", inbound.ErrMalformed, err)
 		}
-		return h.refuse(ctx, name, err), nil
+		return h.refuse(ctx, name, err)
 	}
 	parsed, err := src.Parse(ctx, inbound.Request{
 		Method: req.RequestContext.HTTP.Method,
@@ -72,10 +85,15 @@ func (h *webhookHandler) handle(ctx context.Context, req events.APIGatewayV2HTTP
 		Now:    h.now(),
 	})
 	if err != nil {
-		return h.refuse(ctx, name, err), nil
+		return h.refuse(ctx, name, err)
 	}
 	if parsed.Confirm != nil {
-		return h.confirmSubscription(ctx, name, *parsed.Confirm), nil
+		return h.confirmSubscription(ctx, name, *parsed.Confirm)
+	}
+	if dev != nil {
+		if resp, ok := h.forwarderContact(ctx, name, dev, parsed); !ok {
+			return resp
+		}
 	}
 	answer := webhookAnswer{Results: []webhookResult{}, Skipped: parsed.Skipped}
 	busy := false
@@ -89,7 +107,7 @@ func (h *webhookHandler) handle(ctx context.Context, req events.APIGatewayV2HTTP
 			// provider retries; the message id de-duplicates the retry.
 			h.log.ErrorContext(ctx, "webhook delivery failed", "channel", h.channel, "source", name,
 				"message_id", m.MessageID, "err", err)
-			return apigw.Problem(problem.ErrInternal("the message could not be recorded; retry later")), nil
+			return apigw.Problem(problem.ErrInternal("the message could not be recorded; retry later"))
 		}
 		h.logDelivery(ctx, name, m, res)
 		answer.Results = append(answer.Results, webhookResult{MessageID: m.MessageID, Status: string(res.Status)})
@@ -102,12 +120,12 @@ func (h *webhookHandler) handle(ctx context.Context, req events.APIGatewayV2HTTP
 		resp := apigw.Problem(problem.New(http.StatusServiceUnavailable, "errors/checkpoint_busy",
 			"another code for this checkpoint is being solved; retry shortly"))
 		resp.Headers["Retry-After"] = "5"
-		return resp, nil
+		return resp
 	}
 	if parsed.Reply.ContentType != "" {
-		return apigw.Text(200, parsed.Reply.ContentType, parsed.Reply.Body), nil
+		return apigw.Text(200, parsed.Reply.ContentType, parsed.Reply.Body)
 	}
-	return apigw.JSON(200, answer), nil
+	return apigw.JSON(200, answer)
 }
 
 // delivery extracts the code and builds what the relay is handed. A

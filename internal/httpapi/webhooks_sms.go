@@ -27,6 +27,9 @@ type SMSWebhookConfig struct {
 	TelnyxPublicKey string
 	// GenericSecret is SMS_WEBHOOK_SECRET, the HMAC key of /sms/generic.
 	GenericSecret []byte
+	// Forwarders serves /v1/forwarders/{id}/webhook (every forwarder kind,
+	// SMS and email); nil leaves that route unserved.
+	Forwarders Forwarders
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -48,10 +51,11 @@ func NewSMSWebhookHandler(cfg SMSWebhookConfig) (apigw.Handler, error) {
 			"telnyx":  inbound.Telnyx{PublicKey: cfg.TelnyxPublicKey},
 			"generic": inbound.SMSGeneric{Secret: cfg.GenericSecret},
 		},
-		deliverer: cfg.Deliverer,
-		publicURL: cfg.PublicURL,
-		log:       orDefaultLogger(cfg.Logger),
-		now:       orNow(cfg.Now),
+		deliverer:  cfg.Deliverer,
+		forwarders: cfg.Forwarders,
+		publicURL:  cfg.PublicURL,
+		log:        orDefaultLogger(cfg.Logger),
+		now:        orNow(cfg.Now),
 	}
 	return h.handle, nil
 }

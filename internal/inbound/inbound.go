@@ -11,6 +11,7 @@ package inbound
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
@@ -27,6 +28,16 @@ const (
 	SourceMailgun      = "mailgun"
 	SourceSendGrid     = "sendgrid"
 	SourceEmailGeneric = "email-generic"
+	// Forwarder kinds (a device or inbox posting to its own webhook URL,
+	// /v1/forwarders/{id}/webhook); their message ids start with the
+	// forwarder's id, so two devices never share one.
+	SourceSMSGate      = "sms-gate"
+	SourceHTTPSMS      = "httpsms"
+	SourceSMSForwarder = "smsforwarder"
+	SourceToken        = "token"
+	SourcePostmark     = "postmark"
+	SourceForwardEmail = "forwardemail"
+	SourceCloudflare   = "cloudflare"
 )
 
 // Request is one webhook call as the parsers need it.
@@ -61,6 +72,28 @@ type Message struct {
 	Subject  string
 	TextBody string
 	HTMLBody string
+	// SentAt is the message's own time where the source gives one (a
+	// forwarder app's receive time); zero otherwise.
+	SentAt time.Time
+	// Auth is what the receiving mail service itself concluded about a
+	// mail's authenticity, where it says (nil otherwise).
+	Auth *MailAuth
+}
+
+// MailAuth is a receiving mail service's own verdicts on a mail. Only the
+// service the source is integrated with writes them (a header lower in the
+// mail could have been written by its sender).
+type MailAuth struct {
+	// Service names who concluded ("postmark", "forwardemail").
+	Service string
+	// AuthenticationResults is the topmost Authentication-Results header
+	// the service added (RFC 8601), as it wrote it; "" when it added none.
+	AuthenticationResults string
+	// DKIM, SPF, DMARC and ARC are the service's results, lower case
+	// ("pass", "fail", "none", …); "" when it gave none. DKIMDomains are
+	// the signing domains (d=) whose signatures passed.
+	DKIM, SPF, DMARC, ARC string
+	DKIMDomains           []string
 }
 
 // Reply is what the sender expects in the body of a 2xx answer. The zero
@@ -89,7 +122,73 @@ type Parsed struct {
 	// Confirm is set for an SNS SubscriptionConfirmation: the handler
 	// confirms it with SNS.Confirm.
 	Confirm *SNSSubscription
+	// Heartbeat is set by a forwarder's liveness event (SMS Gateway's
+	// system:ping and app:started, httpSMS's phone.heartbeat.online).
+	Heartbeat bool
+	// SIMs are numbers a forwarder device reported for its SIM cards.
+	SIMs []string
+	// Once is a key the handler must record as used before it delivers
+	// anything: a source whose signature covers only a timestamp
+	// (SmsForwarder) cannot otherwise tell a replay with another body.
+	Once string
 }
+
+// Device is the forwarder a per-device webhook call was addressed to.
+type Device struct {
+	ID     string
+	Secret []byte
+	// Phone (SMS kinds) or Email (email kinds) the forwarder was created
+	// with; SIMs the numbers it reported since.
+	Phone string
+	Email string
+	SIMs  []string
+	// WebhookURL is the URL the forwarder was given (httpSMS puts it in
+	// its token's audience).
+	WebhookURL string
+}
+
+// numbers are the phone numbers the device is known to receive on.
+func (d Device) numbers() []string { return appendUnique([]string{d.Phone}, d.SIMs...) }
+
+// recipient is the number a device's message is attributed to: the number
+// the payload names when it is one of the device's own (in E.164, or in a
+// national form ending with the same digits), else the forwarder's phone.
+// A device's secret thus never reaches a checkpoint of another number.
+func (d Device) recipient(reported string) string {
+	reported = strings.TrimSpace(reported)
+	if reported == "" {
+		return d.Phone
+	}
+	if p, ok := NormalizePhone(reported); ok {
+		for _, n := range d.numbers() {
+			if n == p {
+				return n
+			}
+		}
+	}
+	digits := onlyDigits(reported)
+	if len(digits) >= 7 {
+		for _, n := range d.numbers() {
+			if strings.HasSuffix(onlyDigits(n), digits) {
+				return n
+			}
+		}
+	}
+	return d.Phone
+}
+
+func onlyDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// deviceMessageID namespaces a source's message id by its forwarder.
+func (d Device) messageID(id string) string { return d.ID + "/" + id }
 
 // Source verifies and parses the webhook calls of one provider.
 type Source interface {

@@ -158,6 +158,37 @@ func TestEventsRunThroughTheirHandlers(t *testing.T) {
 		t.Errorf("status with a wrong key: %d", resp.StatusCode)
 	}
 
+	// The forwarder samples: create one, read it back, list, rotate and
+	// delete it; the samples' own id is unknown to the stack.
+	create := readHTTPEvent(t, "api/forwarder-create.json")
+	create.Headers["authorization"] = "Bearer " + st.RelayAPIKey
+	resp := serve("api", create)
+	var fw struct{ ID, Secret string }
+	if err := json.Unmarshal([]byte(resp.Body), &fw); resp.StatusCode != http.StatusCreated || err != nil || fw.Secret == "" {
+		t.Fatalf("create forwarder: %d %s", resp.StatusCode, resp.Body)
+	}
+	for _, step := range []struct {
+		rel  string
+		want int
+	}{
+		{"api/forwarder-list.json", http.StatusOK}, {"api/forwarder-get.json", http.StatusOK},
+		{"api/forwarder-rotate.json", http.StatusOK}, {"api/forwarder-delete.json", http.StatusNoContent},
+		{"api/forwarder-get.json", http.StatusNotFound}, {"api/forwarding-confirmations.json", http.StatusOK},
+	} {
+		ev := readHTTPEvent(t, step.rel)
+		ev.Headers["authorization"] = "Bearer " + st.RelayAPIKey
+		if _, ok := ev.PathParameters["id"]; ok {
+			withPath(&ev, "id", fw.ID)
+		}
+		if resp := serve("api", ev); resp.StatusCode != step.want || (step.want == http.StatusOK && strings.Contains(resp.Body, fw.Secret)) {
+			t.Errorf("%s: %d %s, want %d without the first secret", step.rel, resp.StatusCode, resp.Body, step.want)
+		}
+	}
+	create.Headers["authorization"] = "Bearer rk_test_3f9c1b7e5d2a4c6b8e0f"
+	if resp := serve("api", create); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("create forwarder with the sample's key: %d", resp.StatusCode)
+	}
+
 	// The form link of the registration, then the sample's unknown token.
 	u, err := url.Parse(registration.FormURL)
 	if err != nil {
@@ -190,7 +221,7 @@ func TestEventsRunThroughTheirHandlers(t *testing.T) {
 	setBody(&sms, b)
 	ts, sig := inbound.RelaySignature([]byte(os.Getenv("SMS_WEBHOOK_SECRET")), time.Now(), b)
 	sms.Headers["x-relay-timestamp"], sms.Headers["x-relay-signature"] = ts, sig
-	resp := serve("sms-webhook", sms)
+	resp = serve("sms-webhook", sms)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"status":"solved"`) {
 		t.Errorf("signed generic SMS: %d %s", resp.StatusCode, resp.Body)
 	}

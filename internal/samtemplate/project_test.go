@@ -30,10 +30,16 @@ import (
 
 // wantRoutes is the HTTP API of ARCHITECTURE.md, by function.
 var wantRoutes = map[string][]string{
-	"api": {"POST /v1/checkpoints", "GET /v1/checkpoints/{id}"},
+	"api": {
+		"POST /v1/checkpoints", "GET /v1/checkpoints/{id}",
+		"POST /v1/forwarders", "GET /v1/forwarders", "GET /v1/forwarders/{id}",
+		"DELETE /v1/forwarders/{id}", "POST /v1/forwarders/{id}/rotate",
+		"GET /v1/forwarding-confirmations",
+	},
 	"sms-webhook": {
 		"POST /v1/webhooks/sms/twilio", "POST /v1/webhooks/sms/vonage",
 		"POST /v1/webhooks/sms/telnyx", "POST /v1/webhooks/sms/generic",
+		"POST /v1/forwarders/{id}/webhook",
 	},
 	"email-webhook": {
 		"POST /v1/webhooks/email/ses", "POST /v1/webhooks/email/mailgun",

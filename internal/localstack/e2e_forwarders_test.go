@@ -1,0 +1,202 @@
+package localstack_test
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/providersim"
+)
+
+type createdForwarder struct {
+	ID         string `json:"id"`
+	Kind       string `json:"kind"`
+	WebhookURL string `json:"webhook_url"`
+	Secret     string `json:"secret"`
+}
+
+// api calls the relay API with the stack's bearer key.
+func api(t *testing.T, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, stack.URL+path, r)
+	req.Header.Set("Authorization", "Bearer "+stack.RelayAPIKey)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
+}
+
+func createForwarder(t *testing.T, body map[string]any) createdForwarder {
+	t.Helper()
+	status, raw := api(t, http.MethodPost, "/v1/forwarders", body)
+	var c createdForwarder
+	if err := json.Unmarshal(raw, &c); status != http.StatusCreated || err != nil || c.Secret == "" ||
+		!strings.HasSuffix(c.WebhookURL, "/v1/forwarders/"+c.ID+"/webhook") {
+		t.Fatalf("create forwarder: %d %s", status, raw)
+	}
+	formTokens.Store(c.Secret, true) // no forwarder secret may reach the logs either
+	return c
+}
+
+// post sends a device's request to its webhook and returns the answer.
+func post(t *testing.T, fw createdForwarder, query string, h http.Header, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, stack.URL+"/v1/forwarders/"+fw.ID+"/webhook"+query, strings.NewReader(body))
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+// smsGateRequest is an sms:received (or other) event signed as SMS
+// Gateway for Android signs it: hex HMAC-SHA256(key, body + X-Timestamp).
+func smsGateRequest(secret, body string) http.Header {
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(body + ts))
+	return http.Header{"Content-Type": {"application/json"}, "X-Timestamp": {ts},
+		"X-Signature": {hex.EncodeToString(mac.Sum(nil))}}
+}
+
+func smsGateEvent(event, id, payload string) string {
+	return `{"deviceId":"ffffffffceb0b1db0000018e937c815b","event":"` + event + `","id":"` + id +
+		`","payload":` + payload + `,"webhookId":"LreFUt-Z3sSq0JufY9uWB"}`
+}
+
+func smsGateSMS(id, text string) string {
+	return smsGateEvent("sms:received", id, `{"messageId":"abc123","message":`+jsonQuote(text)+
+		`,"sender":"+16505551212","recipient":null,"simNumber":1,"receivedAt":"`+time.Now().Format(time.RFC3339)+`"}`)
+}
+
+func jsonQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// A device's lifecycle on SMS Gateway for Android: a code with no
+// recipient reaches the checkpoint of the device's phone and solves it; the
+// app's retry is a duplicate; a ping is a heartbeat; a rotated secret and a
+// revoked forwarder are refused.
+func TestForwarderSMSGateEndToEnd(t *testing.T) {
+	t.Parallel()
+	acct, phone := uniqueAccount("fwgate"), uniquePhone()
+	fw := createForwarder(t, map[string]any{"kind": "sms-gate", "phone": phone, "name": "Pixel"})
+	reg := register(t, map[string]any{"api": "postpress", "account_id": acct, "provider": "LINKEDIN", "type": "OTP", "phone": phone})
+
+	sms := smsGateSMS("ev-"+acct, "Your LinkedIn verification code is 123456.")
+	if status, body := post(t, fw, "", smsGateRequest(fw.Secret, sms), sms); status != http.StatusOK || !strings.Contains(body, `"status":"solved"`) {
+		t.Fatalf("sms:received answered %d %s", status, body)
+	}
+	waitStatus(t, reg.ID, checkpoint.StatusConnected)
+	// The app retries (signing anew): the same event id is a duplicate.
+	if status, body := post(t, fw, "", smsGateRequest(fw.Secret, sms), sms); status != http.StatusOK || !strings.Contains(body, `"status":"duplicate"`) {
+		t.Fatalf("retry answered %d %s", status, body)
+	}
+	if st := simStats(t, checkpoint.APIPostpress, acct); st.SolveCalls != 1 || st.State != providersim.StateConnected {
+		t.Fatalf("simulator saw %+v, want one solve call", st)
+	}
+
+	ping := smsGateEvent("system:ping", "ping-"+acct, `{"health":{"status":"pass"}}`)
+	if status, body := post(t, fw, "", smsGateRequest(fw.Secret, ping), ping); status != http.StatusOK {
+		t.Fatalf("ping answered %d %s", status, body)
+	}
+	status, raw := api(t, http.MethodGet, "/v1/forwarders/"+fw.ID, nil)
+	var view struct {
+		Phone           string     `json:"phone"`
+		LastMessageAt   *time.Time `json:"last_message_at"`
+		LastHeartbeatAt *time.Time `json:"last_heartbeat_at"`
+		Silent          bool       `json:"silent"`
+	}
+	if err := json.Unmarshal(raw, &view); status != http.StatusOK || err != nil || view.Phone != phone ||
+		view.LastMessageAt == nil || view.LastHeartbeatAt == nil || view.Silent || strings.Contains(string(raw), fw.Secret) {
+		t.Fatalf("forwarder view: %d %s", status, raw)
+	}
+	if status, raw := api(t, http.MethodGet, "/v1/forwarders", nil); status != http.StatusOK || !strings.Contains(string(raw), fw.ID) {
+		t.Fatalf("list: %d %s", status, raw)
+	}
+
+	status, raw = api(t, http.MethodPost, "/v1/forwarders/"+fw.ID+"/rotate", nil)
+	var rotated createdForwarder
+	if err := json.Unmarshal(raw, &rotated); status != http.StatusOK || err != nil || rotated.Secret == fw.Secret {
+		t.Fatalf("rotate: %d %s", status, raw)
+	}
+	if status, body := post(t, fw, "", smsGateRequest(fw.Secret, ping), ping); status != http.StatusUnauthorized {
+		t.Fatalf("the rotated secret answered %d %s", status, body)
+	}
+	if status, body := post(t, fw, "", smsGateRequest(rotated.Secret, ping), ping); status != http.StatusOK {
+		t.Fatalf("the new secret answered %d %s", status, body)
+	}
+	if status, raw := api(t, http.MethodDelete, "/v1/forwarders/"+fw.ID, nil); status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", status, raw)
+	}
+	if status, body := post(t, fw, "", smsGateRequest(rotated.Secret, ping), ping); status != http.StatusUnauthorized {
+		t.Fatalf("a revoked forwarder answered %d %s", status, body)
+	}
+}
+
+// TestForwarderKindsEndToEnd sends each kind's payload, made as its
+// vendor documents it, from the device to the provider's solve call.
+func TestForwarderKindsEndToEnd(t *testing.T) {
+	for _, tc := range forwarderKindCases {
+		t.Run(tc.kind, func(t *testing.T) {
+			t.Parallel()
+			acct := uniqueAccount("fw" + strings.ReplaceAll(tc.kind, "-", ""))
+			body := map[string]any{"kind": tc.kind}
+			regBody := map[string]any{"api": "postpress", "account_id": acct, "provider": "LINKEDIN", "type": "OTP"}
+			addr := ""
+			if tc.email {
+				addr = strings.ToLower(acct) + "@example.com"
+				body["email"], regBody["email"] = addr, addr
+			} else {
+				phone := uniquePhone()
+				body["phone"], regBody["phone"] = phone, phone
+			}
+			fw := createForwarder(t, body)
+			reg := register(t, regBody)
+			query, h, payload := tc.request(fw, acct, addr)
+			if status, resp := post(t, fw, query, h, payload); status != http.StatusOK || !strings.Contains(resp, `"status":"solved"`) {
+				t.Fatalf("%s answered %d %s", tc.kind, status, resp)
+			}
+			waitStatus(t, reg.ID, checkpoint.StatusConnected)
+			if st := simStats(t, checkpoint.APIPostpress, acct); st.SolveCalls != 1 {
+				t.Fatalf("simulator saw %+v, want one solve call", st)
+			}
+		})
+	}
+}
+
+// forwarderKindCases build, per kind, the request its device sends
+// carrying the code 123456 (the simulator's default).
+var forwarderKindCases = []struct {
+	kind    string
+	email   bool
+	request func(fw createdForwarder, acct, addr string) (query string, h http.Header, body string)
+}{
+	{kind: "token", request: func(fw createdForwarder, acct, _ string) (string, http.Header, string) {
+		return "?token=" + fw.Secret, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+			"from=LinkedIn&text=Your+LinkedIn+verification+code+is+123456."
+	}},
+}
