@@ -51,7 +51,7 @@ type edgesAnswer struct {
 
 // Solve implements Client. Only LinkedIn has a checkpoint endpoint on edges.
 func (e *Edges) Solve(ctx context.Context, req SolveRequest) (res Result, err error) {
-	defer fillAccount(&res, &err, req.AccountID)
+	defer finish(&res, &err, req.AccountID, req.Code)
 	if strings.TrimSpace(req.AccountID) == "" {
 		return Result{}, fmt.Errorf("identity uid is required")
 	}
@@ -81,7 +81,7 @@ func (e *Edges) Solve(ctx context.Context, req SolveRequest) (res Result, err er
 		if row.Outcome != checkpoint.Connected {
 			r.ErrorType = cas
 			if s, ok := ans.Error.(string); ok {
-				r.Detail = clip(redact(s, req.Code))
+				r.Detail = s
 			}
 		}
 		return r, nil
@@ -95,7 +95,7 @@ func (e *Edges) Solve(ctx context.Context, req SolveRequest) (res Result, err er
 	if ans.ErrorRef != "" {
 		detail += " (ref " + ans.ErrorRef + ")"
 	}
-	r.Detail = clip(redact(strings.TrimSpace(detail), req.Code))
+	r.Detail = strings.TrimSpace(detail)
 	return r, nil
 }
 

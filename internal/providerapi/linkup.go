@@ -55,7 +55,7 @@ type linkupAnswer struct {
 // app_challenge, or an empty code, sends only the account_id, which asks
 // whether the user approved in the app.
 func (l *Linkup) Solve(ctx context.Context, req SolveRequest) (res Result, err error) {
-	defer fillAccount(&res, &err, req.AccountID)
+	defer finish(&res, &err, req.AccountID, req.Code)
 	if strings.TrimSpace(req.AccountID) == "" {
 		return Result{}, fmt.Errorf("account id is required")
 	}
@@ -104,7 +104,7 @@ func (l *Linkup) Solve(ctx context.Context, req SolveRequest) (res Result, err e
 	cas := linkupCase(a.status, msg)
 	r.Outcome = Lookup(checkpoint.APILinkup, EndpointSolve, a.status, cas).Outcome
 	r.ErrorType = cas
-	r.Detail = clip(redact(msg, req.Code))
+	r.Detail = msg
 	return r, nil
 }
 

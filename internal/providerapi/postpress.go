@@ -62,7 +62,7 @@ type postpressAnswer struct {
 // ErrUnsupported. A code that is an E.164 phone number (a PHONE_REGISTER
 // answer) is sent as the document asks, "(+33)0612345678".
 func (p *Postpress) Solve(ctx context.Context, req SolveRequest) (res Result, err error) {
-	defer fillAccount(&res, &err, req.AccountID)
+	defer finish(&res, &err, req.AccountID, req.Code, PostpressCode(req.Code))
 	if req.Code == "" {
 		return Result{}, fmt.Errorf("postpress solve without a code (polling): %w", ErrUnsupported)
 	}
@@ -92,13 +92,13 @@ func (p *Postpress) Solve(ctx context.Context, req SolveRequest) (res Result, er
 	if ans.Type == "" {
 		return p.t.unreadable(EndpointSolve, a), nil
 	}
-	return p.result(EndpointSolve, a.status, ans.Type, ans, req.AccountID, req.Code, body.Code), nil
+	return p.result(EndpointSolve, a.status, ans.Type, ans, req.AccountID), nil
 }
 
 // Resend implements Client. TWITTER is refused before any request: the
 // resend endpoint does not accept it.
 func (p *Postpress) Resend(ctx context.Context, req ResendRequest) (res Result, err error) {
-	defer fillAccount(&res, &err, req.AccountID)
+	defer finish(&res, &err, req.AccountID)
 	if !checkpoint.APIPostpress.CanResend(req.Provider) {
 		return Result{}, fmt.Errorf("postpress resend for %s: %w", req.Provider, ErrUnsupported)
 	}
@@ -131,9 +131,9 @@ func (p *Postpress) Resend(ctx context.Context, req ResendRequest) (res Result, 
 }
 
 // result builds the Result of an answer the table can branch on. Errors
-// carry their type; successes carry none. The codes sent are removed from
-// the provider's text.
-func (p *Postpress) result(ep Endpoint, status int, cas string, ans postpressAnswer, accountID string, codes ...string) Result {
+// carry their type; successes carry none. (finish removes the codes sent
+// from the provider's text.)
+func (p *Postpress) result(ep Endpoint, status int, cas string, ans postpressAnswer, accountID string) Result {
 	row := Lookup(checkpoint.APIPostpress, ep, status, cas)
 	r := Result{Outcome: row.Outcome, HTTPStatus: status, AccountID: accountID}
 	if ans.AccountID != "" {
@@ -145,10 +145,7 @@ func (p *Postpress) result(ep Endpoint, status int, cas string, ans postpressAns
 		if detail == "" {
 			detail = ans.Title
 		}
-		for _, c := range codes {
-			detail = redact(detail, c)
-		}
-		r.Detail = clip(detail)
+		r.Detail = detail
 	}
 	return r
 }

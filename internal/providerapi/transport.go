@@ -131,7 +131,7 @@ func networkDetail(err error) string {
 // failure is a Result decided by the table for a case the client assigned.
 func (t *transport) failure(ep Endpoint, cas string, status int, detail string) Result {
 	row := Lookup(t.api, ep, status, cas)
-	return Result{Outcome: row.Outcome, HTTPStatus: status, ErrorType: cas, Detail: clip(detail)}
+	return Result{Outcome: row.Outcome, HTTPStatus: status, ErrorType: cas, Detail: detail}
 }
 
 // unreadable decides an answer whose body could not be branched on: too
@@ -143,9 +143,9 @@ func (t *transport) unreadable(ep Endpoint, a answer) Result {
 	case a.tooLarge:
 		return t.failure(ep, CaseBodyTooLarge, a.status, fmt.Sprintf("answer larger than %d bytes", MaxResponseBytes))
 	case len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed):
-		return t.failure(ep, CaseNotJSON, a.status, "answer is not a JSON object: "+snippet(a.body))
+		return t.failure(ep, CaseNotJSON, a.status, "answer is not a JSON object: "+bodyText(a.body))
 	default:
-		return t.failure(ep, CaseUnexpectedBody, a.status, "answer has an unexpected shape: "+snippet(a.body))
+		return t.failure(ep, CaseUnexpectedBody, a.status, "answer has an unexpected shape: "+bodyText(a.body))
 	}
 }
 
@@ -163,16 +163,9 @@ func decode(a answer, v any) bool {
 
 func success(status int) bool { return status >= 200 && status <= 299 }
 
-// snippet is the start of a body that could not be read, for the operator.
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if s == "" {
-		return "(empty)"
-	}
-	return clip(s)
-}
-
-// clip bounds provider text copied into a Result, on a rune boundary.
+// clip bounds provider text copied into a Result, on a rune boundary; finish
+// clips, once the codes are out of the text (clipping first could leave
+// part of a code).
 func clip(s string) string {
 	if len(s) <= maxDetail {
 		return s
@@ -182,21 +175,4 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
-}
-
-// redact removes a submitted code from provider text, in case the provider
-// echoes it: codes never leave the relay in a Result.
-func redact(s, code string) string {
-	if len(code) < 3 {
-		return s
-	}
-	return strings.ReplaceAll(s, code, "[code]")
-}
-
-// fillAccount gives every Result of a call the account it was about, also
-// when the answer could not be read.
-func fillAccount(res *Result, err *error, accountID string) {
-	if *err == nil && res.AccountID == "" {
-		res.AccountID = accountID
-	}
 }
