@@ -14,6 +14,7 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/apigw"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/forwarder"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/problem"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // ForwarderAdmin is what the forwarder API needs of package forwarder.
@@ -164,6 +165,9 @@ func jsonBody(req events.APIGatewayV2HTTPRequest) ([]byte, events.APIGatewayV2HT
 	}
 	if err != nil {
 		return nil, apigw.Problem(problem.ErrMalformed("the body could not be read")), false
+	}
+	if err := strictjson.Check(body); err != nil {
+		return nil, apigw.Problem(problem.ErrMalformed("the body is not valid UTF-8 (or escapes a lone surrogate)")), false
 	}
 	return body, events.APIGatewayV2HTTPResponse{}, true
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,8 @@ func TestSMSGate(t *testing.T) {
 		{"stale", device.Secret, now.Add(-6 * time.Minute), smsGateReceived("e6", "null"), inbound.ErrStale, "", false, 0},
 		{"from the future", device.Secret, now.Add(6 * time.Minute), smsGateReceived("e7", "null"), inbound.ErrStale, "", false, 0},
 		{"not json", device.Secret, now, `id=1`, inbound.ErrMalformed, "", false, 0},
+		{"invalid UTF-8, signed", device.Secret, now, strings.Replace(smsGateReceived("e10", "null"), "verification", "verif\xffication", 1), inbound.ErrMalformed, "", false, 0},
+		{"lone surrogate in the payload, signed", device.Secret, now, strings.Replace(smsGateReceived("e11", "null"), "verification", `verif\udbffication`, 1), inbound.ErrMalformed, "", false, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,6 +105,7 @@ func TestToken(t *testing.T) {
 		{"wrong token", "Bearer nope", "https://r/x", "application/json", `{"text":"1"}`, inbound.ErrSignature},
 		{"no token", "", "https://r/x", "application/json", `{"text":"1"}`, inbound.ErrSignature},
 		{"no text", "Bearer " + secret, "https://r/x", "application/json", `{"from":"x"}`, inbound.ErrMalformed},
+		{"invalid UTF-8", "Bearer " + secret, "https://r/x", "application/json", "{\"from\":\"Linked\xffIn\",\"text\":\"482913 is your code\"}", inbound.ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

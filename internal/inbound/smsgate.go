@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // SMSGate reads the webhooks of SMS Gateway for Android (sms-gate.app,
@@ -81,7 +82,7 @@ func (s SMSGate) Parse(_ context.Context, r Request) (Parsed, error) {
 		return Parsed{}, err
 	}
 	var ev smsGateEvent
-	if err := json.Unmarshal(r.Body, &ev); err != nil {
+	if err := strictjson.Unmarshal(r.Body, &ev); err != nil {
 		return Parsed{}, malformed("json body: %v", err)
 	}
 	switch ev.Event {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"mime"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // Token reads what apps and automations that can only send a fixed secret
@@ -56,7 +56,7 @@ func (s Token) Parse(_ context.Context, r Request) (Parsed, error) {
 			return Parsed{}, malformed("form body: %v", err)
 		}
 		b = tokenBody{ID: v.Get("id"), From: v.Get("from"), Text: v.Get("text"), SentAt: v.Get("sent_at")}
-	} else if err := json.Unmarshal(r.Body, &b); err != nil {
+	} else if err := strictjson.Unmarshal(r.Body, &b); err != nil {
 		return Parsed{}, malformed("body is neither JSON nor a form: %v", err)
 	}
 	if strings.TrimSpace(b.Text) == "" {
