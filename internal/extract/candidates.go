@@ -336,9 +336,6 @@ func alnumCandidate(t, cased string, i, j, letters int) (candidate, bool) {
 			return candidate{}, false // a host name
 		}
 	}
-	if insideLink(t, i, j) {
-		return candidate{}, false
-	}
 	c := candidate{code: cased[i:j], start: i, end: j, shape: shapeAlnum}
 	switch {
 	case letters == l:
@@ -352,6 +349,9 @@ func alnumCandidate(t, cased string, i, j, letters int) (candidate, bool) {
 		return candidate{}, false
 	case l < 6:
 		c.needsName = true // "Steam Guard code: 2F8XK"
+	}
+	if insideLink(t, i, j) {
+		return candidate{}, false
 	}
 	return c, true
 }

@@ -140,22 +140,32 @@ func serviceNear(t string, c *candidate) float64 {
 		return 0
 	}
 	from := max(0, c.start-24)
-	w := t[from:c.start]
-	for _, names := range [...][]serviceName{primaryNames, metaNames, otherNames} {
-		for _, n := range names {
-			if n.service == "" || len(n.text) > len(w) {
+	for p := from; p < c.start; p++ {
+		for _, n := range namesByFirstByte[t[p]] {
+			e := p + len(n.text)
+			if e > c.start || !strings.HasPrefix(t[p:], n.text) || !wordBounded(t, p, e, n.text) {
 				continue
 			}
-			i := strings.LastIndex(w, n.text)
-			if i < 0 || !wordBounded(t, from+i, from+i+len(n.text), n.text) {
-				continue
-			}
-			if units(w[i+len(n.text):]) <= 3 && adjacent(w[i+len(n.text):]) {
+			if units(t[e:c.start]) <= 3 && adjacent(t[e:c.start]) {
 				return serviceGain
 			}
 		}
 	}
 	return 0
+}
+
+// namesByFirstByte indexes the services' names by their first byte, so
+// that serviceNear reads the few bytes before a code once.
+var namesByFirstByte [256][]serviceName
+
+func init() {
+	for _, names := range [...][]serviceName{primaryNames, metaNames, otherNames} {
+		for _, n := range names {
+			if n.service != "" {
+				namesByFirstByte[n.text[0]] = append(namesByFirstByte[n.text[0]], n)
+			}
+		}
+	}
 }
 
 // footerStart returns where a mail footer starts in t, or -1. Footers close

@@ -21,6 +21,7 @@ const (
 	kindAddress                 // street address or postcode
 	kindPromo                   // a marketing offer
 	kindMeeting                 // an invitation to a call
+	kindTravel                  // a flight or a booking, whose letter codes are references
 	kindStaleBefore             // announces a code that is no longer valid
 	kindStaleAfter              // follows a code that is no longer valid
 	kindNone                    // a match voided by a longer one
@@ -65,6 +66,7 @@ func init() {
 	add(addressWords, kindAddress)
 	add(promoWords, kindPromo)
 	add(meetingWords, kindMeeting)
+	add(travelWords, kindTravel)
 	add(staleBeforeWords, kindStaleBefore)
 	add(staleAfterWords, kindStaleAfter)
 }

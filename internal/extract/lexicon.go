@@ -37,6 +37,7 @@ var codeWords = []keyword{
 	{text: "código", weight: 1}, {text: "codigo", weight: 1}, {text: "clave", weight: 0.8},
 	{text: "contraseña", weight: 0.6}, {text: "verificación", weight: 0.8}, {text: "verificação", weight: 0.8},
 	{text: "senha", weight: 0.7}, {text: "inicio de sesión", weight: 0.5},
+	{text: "clave de acceso", weight: 1}, {text: "clave dinámica", weight: 1}, {text: "clave de seguridad", weight: 1},
 	// Italian
 	{text: "codice", weight: 1}, {text: "verifica", weight: 0.8}, {text: "accesso", weight: 0.4},
 	// Dutch, Scandinavian, Finnish
@@ -105,6 +106,9 @@ var notCodeWords = []keyword{
 	{text: "rabattcode"}, {text: "gutschein"}, {text: "postleitzahl"}, {text: "plz", whole: true},
 	{text: "fehlercode"}, {text: "sendungsnummer"},
 	// words that merely hold a code word, and compounds that name other codes
+	{text: "customer code"}, {text: "client code"}, {text: "member code"}, {text: "store code"},
+	{text: "branch code"}, {text: "bank code"}, {text: "tax code"}, {text: "ifsc code"}, {text: "item code"},
+	{text: "code client"}, {text: "código de cliente"}, {text: "kundencode"}, {text: "codice cliente"},
 	{text: "codec"}, {text: "codename"}, {text: "codebase"}, {text: "codeword"}, {text: "bar code"},
 	{text: "barcode"}, {text: "zipcode"}, {text: "geocode"}, {text: "unicode"}, {text: "encode"},
 	{text: "decode"}, {text: "shortcode"}, {text: "opcode"}, {text: "keycode"}, {text: "timecode"},
@@ -165,6 +169,15 @@ var meetingWords = []keyword{
 	{text: "webinar"}, {text: "conference id"}, {text: "dial-in"}, {text: "dial by your location"},
 	{text: "teams meeting"}, {text: "google meet"}, {text: "id de réunion"}, {text: "meeting-id"},
 	{text: "besprechungs-id"}, {text: "id de reunión"}, {text: "id riunione"}, {text: "идентификатор конференции"},
+}
+
+// travelWords mark a flight or a booking: a letter code near one is its
+// reference (an airline's "confirmation code" is the booking's).
+var travelWords = []keyword{
+	{text: "flight"}, {text: "check in"}, {text: "check-in"}, {text: "boarding"}, {text: "departure"},
+	{text: "itinerary"}, {text: "pnr", whole: true}, {text: "airline"}, {text: "vol", whole: true},
+	{text: "embarquement"}, {text: "flug", whole: true}, {text: "abflug"}, {text: "vuelo"}, {text: "embarque"},
+	{text: "volo", whole: true}, {text: "рейс"}, {text: "航班"}, {text: "便名"},
 }
 
 // currencyWords are currency symbols and codes: a number right next to one

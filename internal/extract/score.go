@@ -187,6 +187,12 @@ func penalties(t string, c *candidate, ms []match, shield int, named bool) float
 			pen[k] = 0.6 // the whole message is an invitation
 			continue
 		}
+		if k == kindTravel {
+			if c.shape == shapeAlnum || c.shape == shapeLetters {
+				pen[k] = 0.6 // a booking reference ("confirmation code: XK7P2Q")
+			}
+			continue
+		}
 		if before && m.end <= shield || detached(gapText(t, m, c)) {
 			continue // the word belongs to a nearer number, or to another sentence
 		}
