@@ -1,5 +1,6 @@
 # checkpoint-relay. `make test` is what CI runs; `make run` starts the whole
-# relay locally; `make build` builds every Lambda for arm64 as SAM would.
+# relay locally; `make build` builds every Lambda for arm64 with the same
+# build-<LogicalId> targets `sam build` runs (BuildMethod makefile).
 SHELL := /bin/bash
 GO ?= go
 GOBIN := $(shell $(GO) env GOPATH)/bin
@@ -41,14 +42,27 @@ asl-validate: node_modules
 unit: node_modules
 	$(GO) test -race -count=1 -timeout 9m ./...
 
-## build: one bootstrap per Lambda, as `sam build` does with BuildMethod go1.x
+## build: one bootstrap per Lambda in bin/<name>/, through the targets sam build runs
 build:
-	@mkdir -p bin
 	@for f in $(FUNCTIONS); do \
-		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" \
-			-o bin/$$f/bootstrap ./functions/$$f || exit 1; \
+		id=$$(echo "$$f" | sed -E 's/(^|-)([a-z])/\U\2/g')Function; \
+		$(MAKE) -s build-$$id ARTIFACTS_DIR=$(CURDIR)/bin/$$f || exit 1; \
 		printf '%-16s %s bytes\n' $$f $$(stat -c %s bin/$$f/bootstrap); \
 	done
+
+# build-<LogicalId>: what `sam build` runs for each function of template.yaml
+# (BuildMethod makefile, from the repository root), writing
+# $(ARTIFACTS_DIR)/bootstrap. The logical id names the directory:
+# SmsWebhookFunction builds ./functions/sms-webhook. lambda.norpc drops the
+# RPC mode provided.al2023 never uses; -trimpath, -buildvcs=false and
+# -s -w make the binary the same wherever it is built (a SAM scratch copy
+# included) and strip what Lambda does not need.
+LAMBDA_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -buildvcs=false -ldflags "-s -w"
+build-%Function:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 2; }
+	@dir=functions/$$(echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z); \
+	test -f $$dir/main.go || { echo "build-$*Function: no $$dir/main.go" >&2; exit 2; }; \
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./$$dir
 
 ## run: the whole relay on this machine (dynalite, gateway, Step Functions runner, simulator).
 ## The binary replaces the recipe's shell (exec), so the signal make forwards

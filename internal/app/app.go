@@ -6,12 +6,14 @@ package app
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/config"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/httpapi"
@@ -99,11 +101,22 @@ func buildAPI(ctx context.Context, c *config.Config) (any, error) {
 
 // optionalSecret reads a secret that may be left unconfigured: the webhook
 // source it protects then answers 404 rather than accept unsigned requests.
+// A parameter name given for a parameter never created leaves the source
+// unconfigured too, with a warning, rather than fail the cold start of
+// every other source the function serves. Any other error (access denied,
+// throttling) still fails it: that source is meant to work.
 func optionalSecret(ctx context.Context, c *config.Config, name string) (string, error) {
 	if !c.HasSecret(name) {
 		return "", nil
 	}
-	return c.Secret(ctx, name)
+	v, err := c.Secret(ctx, name)
+	var notFound *ssmtypes.ParameterNotFound
+	if errors.As(err, &notFound) {
+		slog.WarnContext(ctx, "webhook source left unconfigured: its SSM parameter does not exist",
+			"secret", name, "parameter", c.Get(name+config.ParamSuffix))
+		return "", nil
+	}
+	return v, err
 }
 
 func buildSMSWebhook(ctx context.Context, c *config.Config) (any, error) {

@@ -2,11 +2,18 @@ package app
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/checkpoint-relay/checkpoint-relay/internal/config"
 )
 
 // Every directory under functions/ is a Lambda Build knows, and no other.
@@ -49,5 +56,32 @@ func TestBuildWithoutConfigurationNamesWhatIsMissing(t *testing.T) {
 	_, err := Solve().Build(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
 		t.Fatalf("err = %v, want one naming TABLE_NAME", err)
+	}
+}
+
+// fakeSSM answers GetParameter with one error for every parameter.
+type fakeSSM struct{ err error }
+
+func (f fakeSSM) GetParameter(ctx context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	return nil, f.err
+}
+
+// A source whose parameter was never created is left unconfigured (its
+// route answers 404); any other failure to read it fails the cold start.
+func TestOptionalSecretWithoutItsParameter(t *testing.T) {
+	env := map[string]string{"TWILIO_AUTH_TOKEN_PARAM": "/relay/twilio"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	ctx := context.Background()
+
+	c := config.New(aws.Config{}, lookup, fakeSSM{&ssmtypes.ParameterNotFound{}})
+	if v, err := optionalSecret(ctx, c, "TWILIO_AUTH_TOKEN"); v != "" || err != nil {
+		t.Errorf("missing parameter: %q, %v; want unconfigured", v, err)
+	}
+	c = config.New(aws.Config{}, lookup, fakeSSM{errors.New("AccessDeniedException")})
+	if _, err := optionalSecret(ctx, c, "TWILIO_AUTH_TOKEN"); err == nil {
+		t.Error("access denied to a configured source's parameter was ignored")
+	}
+	if v, err := optionalSecret(ctx, c, "VONAGE_SIGNATURE_SECRET"); v != "" || err != nil {
+		t.Errorf("unnamed source: %q, %v", v, err)
 	}
 }

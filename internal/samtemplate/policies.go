@@ -16,7 +16,9 @@ type Policy struct {
 	Params   map[string]any
 	// Statements of an inline policy document.
 	Statements []Statement
-	// Managed is the name or ARN of a managed policy.
+	// Managed is the name or ARN of a managed policy, or the logical id
+	// of the template's AWS::IAM::ManagedPolicy it refers to (`!Ref X`),
+	// whose Statements are then read from the template.
 	Managed string
 	// Condition is set when the policy sits in a branch of Fn::If: the
 	// policy applies when the condition is true, or false if Negated.
@@ -72,13 +74,14 @@ func TemplateActions(name string) ([]string, bool) {
 	return a, ok
 }
 
-// Actions returns the actions the policy allows. A managed policy's
-// actions are not known here (ok is false), nor an unlisted template's.
+// Actions returns the actions the policy allows. The actions of a managed
+// policy from outside the template are not known here (ok is false), nor
+// an unlisted SAM policy template's.
 func (p Policy) Actions() (actions []string, ok bool) {
 	switch {
 	case p.Template != "":
 		return TemplateActions(p.Template)
-	case p.Managed != "":
+	case p.Managed != "" && p.Statements == nil:
 		return nil, false
 	}
 	for _, s := range p.Statements {
@@ -120,10 +123,10 @@ func actionMatch(pattern, action string) bool {
 	return err == nil && ok
 }
 
-func parsePolicies(v any) ([]Policy, error) {
+func parsePolicies(v any, resources map[string]Resource) ([]Policy, error) {
 	var out []Policy
 	for _, e := range asSlice(v) {
-		ps, err := parsePolicy(e, "", false)
+		ps, err := parsePolicy(e, "", false, resources)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +135,7 @@ func parsePolicies(v any) ([]Policy, error) {
 	return out, nil
 }
 
-func parsePolicy(v any, cond string, negated bool) ([]Policy, error) {
+func parsePolicy(v any, cond string, negated bool, resources map[string]Resource) ([]Policy, error) {
 	switch x := v.(type) {
 	case string:
 		return []Policy{{Managed: x, Condition: cond, Negated: negated}}, nil
@@ -142,13 +145,16 @@ func parsePolicy(v any, cond string, negated bool) ([]Policy, error) {
 			if len(args) != 3 {
 				return nil, fmt.Errorf("policy Fn::If takes [condition, then, else]: %v", ifArgs)
 			}
+			if cond != "" {
+				return nil, fmt.Errorf("policy Fn::If inside Fn::If %s is not supported", cond)
+			}
 			name := str(args[0])
 			var out []Policy
 			for i, branch := range args[1:] {
 				if isNoValue(branch) {
 					continue
 				}
-				ps, err := parsePolicy(branch, name, i == 1)
+				ps, err := parsePolicy(branch, name, i == 1, resources)
 				if err != nil {
 					return nil, err
 				}
@@ -157,16 +163,14 @@ func parsePolicy(v any, cond string, negated bool) ([]Policy, error) {
 			return out, nil
 		}
 		if stmts, ok := x["Statement"]; ok {
-			p := Policy{Condition: cond, Negated: negated}
-			for _, s := range asSlice(stmts) {
-				sm := asMap(s)
-				st := Statement{Effect: str(sm["Effect"]), Resources: asSlice(sm["Resource"])}
-				for _, a := range asSlice(sm["Action"]) {
-					st.Actions = append(st.Actions, str(a))
-				}
-				p.Statements = append(p.Statements, st)
+			return parseDocument(stmts, cond, negated, "")
+		}
+		if ref, ok := x["Ref"].(string); ok && len(x) == 1 {
+			// A managed policy of this template: its statements are known.
+			if r, ok := resources[ref]; ok && r.Type == TypeManaged {
+				doc := asMap(r.Properties["PolicyDocument"])
+				return parseDocument(doc["Statement"], cond, negated, ref)
 			}
-			return []Policy{p}, nil
 		}
 		if len(x) == 1 {
 			for name, params := range x {
@@ -178,6 +182,55 @@ func parsePolicy(v any, cond string, negated bool) ([]Policy, error) {
 		}
 	}
 	return nil, fmt.Errorf("unrecognised policy %v", v)
+}
+
+// parseDocument reads a policy document's statements. The unconditional
+// ones make one Policy; each statement in a branch of Fn::If makes its own,
+// under that condition (the policy's own condition, if any, must then be
+// absent: nested conditions are not supported).
+func parseDocument(stmts any, cond string, negated bool, managed string) ([]Policy, error) {
+	base := Policy{Condition: cond, Negated: negated, Managed: managed}
+	var conditional []Policy
+	for _, s := range asSlice(stmts) {
+		sm := asMap(s)
+		if ifArgs, ok := sm["Fn::If"]; ok && len(sm) == 1 {
+			args := asSlice(ifArgs)
+			if len(args) != 3 {
+				return nil, fmt.Errorf("statement Fn::If takes [condition, then, else]: %v", ifArgs)
+			}
+			if cond != "" {
+				return nil, fmt.Errorf("statement Fn::If %v inside a policy under condition %s is not supported", args[0], cond)
+			}
+			for i, branch := range args[1:] {
+				if isNoValue(branch) {
+					continue
+				}
+				conditional = append(conditional, Policy{
+					Condition: str(args[0]), Negated: i == 1, Managed: managed,
+					Statements: []Statement{parseStatement(asMap(branch))},
+				})
+			}
+			continue
+		}
+		base.Statements = append(base.Statements, parseStatement(sm))
+	}
+	var out []Policy
+	if len(base.Statements) > 0 {
+		out = append(out, base)
+	}
+	out = append(out, conditional...)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("policy %s has no statement", managed)
+	}
+	return out, nil
+}
+
+func parseStatement(sm map[string]any) Statement {
+	st := Statement{Effect: str(sm["Effect"]), Resources: asSlice(sm["Resource"])}
+	for _, a := range asSlice(sm["Action"]) {
+		st.Actions = append(st.Actions, str(a))
+	}
+	return st
 }
 
 func isNoValue(v any) bool { return asMap(v)["Ref"] == "AWS::NoValue" }

@@ -7,8 +7,11 @@ package samtemplate_test
 import (
 	"bufio"
 	"bytes"
+	"debug/buildinfo"
 	"debug/elf"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +19,9 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -97,10 +102,13 @@ func TestTemplateDeclaresEveryFunctionAndRoute(t *testing.T) {
 	var names []string
 	for _, f := range tmpl.Functions {
 		names = append(names, f.Name)
-		if f.Runtime != "provided.al2023" || f.Handler != "bootstrap" || f.BuildMethod != "go1.x" ||
+		// BuildMethod makefile from the repository root: sam build runs the
+		// Makefile's build-<LogicalId>, which is what make build and
+		// TestEveryFunctionBuildsThroughItsMakeTarget run.
+		if f.Runtime != "provided.al2023" || f.Handler != "bootstrap" || f.BuildMethod != "makefile" || f.ProjectRoot != "." ||
 			!reflect.DeepEqual(f.Architectures, []string{"arm64"}) {
-			t.Errorf("%s: runtime %q handler %q build %q architectures %v; want provided.al2023, bootstrap, go1.x, [arm64]",
-				f.LogicalID, f.Runtime, f.Handler, f.BuildMethod, f.Architectures)
+			t.Errorf("%s: runtime %q handler %q build %q from %q architectures %v; want provided.al2023, bootstrap, makefile from ., [arm64]",
+				f.LogicalID, f.Runtime, f.Handler, f.BuildMethod, f.ProjectRoot, f.Architectures)
 		}
 		if f.CodeURI != "functions/"+f.Name+"/" {
 			t.Errorf("%s: CodeUri %q, want functions/<name>/", f.LogicalID, f.CodeURI)
@@ -137,27 +145,42 @@ func TestTemplateDeclaresEveryFunctionAndRoute(t *testing.T) {
 
 func TestEveryFunctionHasALogGroupAndAnErrorsAlarm(t *testing.T) {
 	tmpl := loadTemplate(t)
+	// Functions resolve to a name of their own, so a log group or alarm
+	// naming another function's is told apart.
+	r := &samtemplate.Resolver{Refs: map[string]string{}}
+	for _, f := range tmpl.Functions {
+		r.Refs[f.LogicalID] = "fn-" + f.LogicalID
+	}
+	resolve := func(v any) string {
+		s, _, err := tmpl.Resolve(v, r)
+		if err != nil {
+			t.Errorf("%v: %v", v, err)
+		}
+		return s
+	}
 	logGroups := map[string]bool{}
 	alarms := map[string]bool{}
 	stateAlarms := map[string]bool{}
-	for _, r := range tmpl.Resources {
-		switch r.Type {
+	for id, res := range tmpl.Resources {
+		switch res.Type {
 		case "AWS::Logs::LogGroup":
-			name, _ := r.Properties["LogGroupName"].(map[string]any)
-			sub, _ := name["Fn::Sub"].(string)
-			if fn, ok := strings.CutPrefix(sub, "/aws/lambda/${"); ok && r.Properties["RetentionInDays"] != nil {
-				logGroups[strings.TrimSuffix(fn, "}")] = true
+			if fn, ok := strings.CutPrefix(resolve(res.Properties["LogGroupName"]), "/aws/lambda/fn-"); ok && res.Properties["RetentionInDays"] != nil {
+				logGroups[fn] = true
 			}
 		case "AWS::CloudWatch::Alarm":
-			p := r.Properties
+			p := res.Properties
 			dims, _ := p["Dimensions"].([]any)
 			for _, d := range dims {
 				dm, _ := d.(map[string]any)
-				val, _ := dm["Value"].(map[string]any)
-				ref, _ := val["Ref"].(string)
 				switch {
 				case p["Namespace"] == "AWS/Lambda" && p["MetricName"] == "Errors" && dm["Name"] == "FunctionName":
-					alarms[ref] = true
+					fn, _ := strings.CutPrefix(resolve(dm["Value"]), "fn-")
+					alarms[fn] = true
+					threshold, err := strconv.Atoi(resolve(p["Threshold"]))
+					periods, err2 := strconv.Atoi(resolve(p["EvaluationPeriods"]))
+					if err != nil || err2 != nil || threshold < 1 || periods < 1 {
+						t.Errorf("%s: threshold %v, evaluation periods %v", id, p["Threshold"], p["EvaluationPeriods"])
+					}
 				case p["Namespace"] == "AWS/States" && dm["Name"] == "StateMachineArn":
 					stateAlarms[p["MetricName"].(string)] = true
 				}
@@ -196,35 +219,55 @@ func TestTableIsTheOneTheStoreExpects(t *testing.T) {
 	}
 }
 
-func TestEveryCodeURIExistsAndBuildsForArm64(t *testing.T) {
+// TestEveryFunctionBuildsThroughItsMakeTarget runs, for every function,
+// what `sam build` runs (BuildMethod makefile): `make build-<LogicalId>`
+// with ARTIFACTS_DIR set, from the repository root. The bootstrap must be
+// that function's main, for linux/arm64, built with the flags `make build`
+// uses; the Go build information in the binary says so.
+func TestEveryFunctionBuildsThroughItsMakeTarget(t *testing.T) {
 	root := repoRoot(t)
 	tmpl := loadTemplate(t)
-	var missing, pkgs []string
 	for _, f := range tmpl.Functions {
 		if _, err := os.Stat(filepath.Join(root, f.Dir, "main.go")); err != nil {
-			missing = append(missing, f.Dir)
-			continue
+			t.Fatalf("%s: CodeUri without a main.go", f.Dir)
 		}
-		pkgs = append(pkgs, "./"+f.Dir)
-	}
-	if len(missing) > 0 {
-		t.Fatalf("CodeUri without a main.go: %v", missing)
 	}
 	if testing.Short() {
 		t.Skip("building every function is slow; skipped in -short")
 	}
-	out := t.TempDir()
-	// One go build for all: the packages share the build cache and link in
-	// parallel. The flags are those of `make build` (and sam's go1.x builder).
-	args := append([]string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out + string(filepath.Separator)}, pkgs...)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Fatal("make is not installed (sam build runs it too)")
 	}
+	out := t.TempDir()
+	// Two at a time: the machine has two cores and the builds share the cache.
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	errs := make([]string, len(tmpl.Functions))
+	for i, f := range tmpl.Functions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cmd := exec.Command("make", "-s", "build-"+f.LogicalID, "ARTIFACTS_DIR="+filepath.Join(out, f.Name))
+			cmd.Dir = filepath.Join(root, f.ProjectRoot)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Sprintf("make build-%s: %v\n%s", f.LogicalID, err, b)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != "" {
+			t.Error(e)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	module := "github.com/checkpoint-relay/checkpoint-relay/"
 	for _, f := range tmpl.Functions {
-		bin := filepath.Join(out, f.Name)
+		bin := filepath.Join(out, f.Name, "bootstrap")
 		ef, err := elf.Open(bin)
 		if err != nil {
 			t.Errorf("%s: %v", f.Name, err)
@@ -233,7 +276,39 @@ func TestEveryCodeURIExistsAndBuildsForArm64(t *testing.T) {
 		if ef.Machine != elf.EM_AARCH64 {
 			t.Errorf("%s: built for %v, want arm64", f.Name, ef.Machine)
 		}
+		// -ldflags "-s -w" (which -trimpath keeps out of the build
+		// information): no symbol table, no DWARF.
+		for _, sec := range []string{".symtab", ".debug_info", ".zdebug_info"} {
+			if ef.Section(sec) != nil {
+				t.Errorf("%s: has a %s section; -ldflags \"-s -w\" strips it", f.Name, sec)
+			}
+		}
 		ef.Close()
+		info, err := buildinfo.ReadFile(bin)
+		if err != nil {
+			t.Errorf("%s: %v", f.Name, err)
+			continue
+		}
+		if info.Path != module+f.Dir {
+			t.Errorf("build-%s built %s, want %s", f.LogicalID, info.Path, module+f.Dir)
+		}
+		settings := map[string]string{}
+		for _, s := range info.Settings {
+			settings[s.Key] = s.Value
+		}
+		want := map[string]string{
+			"-tags": "lambda.norpc", "-trimpath": "true",
+			"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "arm64",
+		}
+		for k, v := range want {
+			if settings[k] != v {
+				t.Errorf("%s: build setting %s = %q, want %q", f.Name, k, settings[k], v)
+			}
+		}
+		// -buildvcs=false: the same binary from a SAM scratch copy as from a checkout.
+		if settings["vcs"] != "" {
+			t.Errorf("%s: stamped with %s information; build with -buildvcs=false", f.Name, settings["vcs"])
+		}
 		if st, err := os.Stat(bin); err == nil {
 			t.Logf("%-14s %6.1f MiB", f.Name, float64(st.Size())/(1<<20))
 		}
@@ -356,6 +431,15 @@ func TestEveryTaskRetriesAndCatches(t *testing.T) {
 	sm, def := loadDefinition(t, tmpl)
 	for _, tk := range definitionTasks(t, tmpl, sm, def) {
 		retry, catch := retriers(tk.def, "Retry"), retriers(tk.def, "Catch")
+		for _, list := range []string{"Retry"} {
+			rs, _ := tk.def[list].([]any)
+			for i, r := range rs {
+				// After an outage, a thousand executions must not retry in lockstep.
+				if r.(map[string]any)["JitterStrategy"] != "FULL" {
+					t.Errorf("%s: Retry[%d] has no JitterStrategy FULL", tk.state, i)
+				}
+			}
+		}
 		for _, e := range lambdaRetryErrors {
 			if r, ok := retry[e]; !ok || r["BackoffRate"] != 2.0 {
 				t.Errorf("%s: no standard Lambda retry (backoff 2) for %s", tk.state, e)
@@ -722,26 +806,102 @@ func TestPoliciesAllowWhatTheCodeCalls(t *testing.T) {
 					t.Errorf("calls %s (%s), which no policy allows", action, where[0])
 				}
 			}
-			// Least privilege: every policy earns its place.
+			// Least privilege: every action granted is one the code calls.
 			for _, p := range f.Policies {
 				acts, ok := p.Actions()
 				if !ok {
 					t.Errorf("policy %+v: its actions are not known to samtemplate", p)
 					continue
 				}
-				used := false
-				for called := range facts.Actions {
-					for _, a := range acts {
+				for _, a := range acts {
+					used := false
+					for called := range facts.Actions {
 						if samtemplate.Allows([]samtemplate.Policy{{Statements: []samtemplate.Statement{{Effect: "Allow", Actions: []string{a}}}}}, called) {
 							used = true
 						}
 					}
-				}
-				if !used {
-					t.Errorf("policy %s%v grants %v, none of which the code calls", p.Template, p.Params, acts)
+					if !used {
+						t.Errorf("policy %s%s%v grants %s, which the code never calls", p.Template, p.Managed, p.Params, a)
+					}
 				}
 			}
 		})
+	}
+}
+
+// secretScenarios resolve the template with every optional source and
+// API left out (the defaults) and with every one configured.
+func secretScenarios(tmpl *samtemplate.Template) map[string]*samtemplate.Resolver {
+	all := map[string]string{}
+	for name, p := range tmpl.Parameters {
+		switch {
+		case strings.HasSuffix(name, "Param"):
+			all[name] = "/test/" + name
+		case strings.HasSuffix(name, "BaseUrl"):
+			all[name] = "https://" + strings.ToLower(name) + ".example"
+		case name == "InboundBucket":
+			all[name] = "inbound-bucket"
+		case !p.HasDefault:
+			all[name] = "x"
+		}
+	}
+	return map[string]*samtemplate.Resolver{
+		"defaults":       {},
+		"all configured": {Parameters: all},
+	}
+}
+
+// TestSecretsAreReadableExactlyWhereTheyAreNamed: the SSM parameters a
+// function may read are exactly those its *_PARAM variables name, under
+// the same conditions, whatever is configured.
+func TestSecretsAreReadableExactlyWhereTheyAreNamed(t *testing.T) {
+	tmpl := loadTemplate(t)
+	for scenario, r := range secretScenarios(tmpl) {
+		for _, f := range tmpl.Functions {
+			env, err := tmpl.Environment(f, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]bool{}
+			for k, v := range env {
+				if strings.HasSuffix(k, "_PARAM") {
+					want["arn:aws:ssm:us-east-1:123456789012:parameter"+v] = true
+				}
+			}
+			got := map[string]bool{}
+			for _, p := range f.Policies {
+				if p.Condition != "" {
+					ok, err := tmpl.Condition(p.Condition, r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ok == p.Negated {
+						continue
+					}
+				}
+				if p.Template != "" && strings.HasPrefix(p.Template, "SSM") {
+					t.Errorf("%s: SAM policy template %s grants more than ssm:GetParameter; use a statement", f.Name, p.Template)
+				}
+				for _, st := range p.Statements {
+					if !slices.ContainsFunc(st.Actions, func(a string) bool { return strings.HasPrefix(a, "ssm:") }) {
+						continue
+					}
+					if !reflect.DeepEqual(st.Actions, []string{"ssm:GetParameter"}) {
+						t.Errorf("%s: SSM statement grants %v, want ssm:GetParameter only", f.Name, st.Actions)
+					}
+					for _, res := range st.Resources {
+						arn, _, err := tmpl.Resolve(res, r)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got[arn] = true
+					}
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %s: may read %v; its variables name %v", scenario, f.Name, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+			}
+		}
 	}
 }
 

@@ -224,6 +224,27 @@ func (t *Template) intrinsic(fn string, arg any, r *Resolver) (any, error) {
 			parts = append(parts, fmt.Sprint(p))
 		}
 		return strings.Join(parts, str(args[0])), nil
+	case "Fn::FindInMap":
+		if len(args) != 3 {
+			return nil, errors.New("Fn::FindInMap takes [MapName, TopLevelKey, SecondLevelKey]")
+		}
+		var keys [3]string
+		for i, a := range args {
+			k, err := t.resolveString(a, r)
+			if err != nil {
+				return nil, err
+			}
+			keys[i] = k
+		}
+		top, ok := asMap(t.Mappings[keys[0]])[keys[1]]
+		if !ok {
+			return nil, fmt.Errorf("Fn::FindInMap: no %s.%s", keys[0], keys[1])
+		}
+		v, ok := asMap(top)[keys[2]]
+		if !ok {
+			return nil, fmt.Errorf("Fn::FindInMap: no %s.%s.%s", keys[0], keys[1], keys[2])
+		}
+		return t.resolve(v, r)
 	case "Fn::Select":
 		if len(args) != 2 {
 			return nil, errors.New("Fn::Select takes [index, list]")

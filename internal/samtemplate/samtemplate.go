@@ -29,6 +29,7 @@ const (
 	TypeHttpApi      = "AWS::Serverless::HttpApi"
 	TypeStateMachine = "AWS::Serverless::StateMachine"
 	TypeTable        = "AWS::DynamoDB::Table"
+	TypeManaged      = "AWS::IAM::ManagedPolicy"
 )
 
 // Template is a parsed template.yaml.
@@ -40,7 +41,10 @@ type Template struct {
 	Parameters map[string]Parameter
 	// Conditions by name, each a long-form condition expression.
 	Conditions map[string]any
-	// Resources by logical id: type and raw properties.
+	// Mappings by name: top-level key, second-level key, value.
+	Mappings map[string]any
+	// Resources by logical id: type and raw properties, Fn::ForEach loops
+	// expanded.
 	Resources map[string]Resource
 	// Functions, sorted by logical id, with Globals applied.
 	Functions []Function
@@ -84,8 +88,11 @@ type Function struct {
 	Handler       string
 	Architectures []string
 	BuildMethod   string // Metadata.BuildMethod
-	Timeout       int
-	MemorySize    int
+	// ProjectRoot is Metadata.ProjectRootDirectory: the directory a
+	// makefile build runs in, relative to the template.
+	ProjectRoot string
+	Timeout     int
+	MemorySize  int
 
 	// Environment is Globals' variables overridden by the function's own,
 	// values unresolved (see Template.Environment).
@@ -255,6 +262,7 @@ func Parse(b []byte) (*Template, error) {
 	t := &Template{
 		Parameters: map[string]Parameter{},
 		Conditions: map[string]any{},
+		Mappings:   asMap(root["Mappings"]),
 		Resources:  map[string]Resource{},
 	}
 	for name, p := range asMap(root["Parameters"]) {
@@ -265,10 +273,17 @@ func Parse(b []byte) (*Template, error) {
 		}
 		t.Parameters[name] = par
 	}
-	for name, c := range asMap(root["Conditions"]) {
+	conditions, err := expandForEach(asMap(root["Conditions"]))
+	if err != nil {
+		return nil, fmt.Errorf("section Conditions: %w", err)
+	}
+	for name, c := range conditions {
 		t.Conditions[name] = c
 	}
-	resources := asMap(root["Resources"])
+	resources, err := expandForEach(asMap(root["Resources"]))
+	if err != nil {
+		return nil, fmt.Errorf("section Resources: %w", err)
+	}
 	if len(resources) == 0 {
 		return nil, errors.New("template has no Resources")
 	}
@@ -286,7 +301,7 @@ func Parse(b []byte) (*Template, error) {
 		r := t.Resources[id]
 		switch r.Type {
 		case TypeFunction:
-			f, routes, err := parseFunction(id, r, globals)
+			f, routes, err := parseFunction(id, r, globals, t.Resources)
 			if err != nil {
 				return nil, err
 			}
@@ -295,7 +310,7 @@ func Parse(b []byte) (*Template, error) {
 		case TypeTable:
 			t.Tables = append(t.Tables, parseTable(id, r))
 		case TypeStateMachine:
-			sm, err := parseStateMachine(id, r)
+			sm, err := parseStateMachine(id, r, t.Resources)
 			if err != nil {
 				return nil, err
 			}
@@ -311,7 +326,7 @@ func Parse(b []byte) (*Template, error) {
 	return t, nil
 }
 
-func parseFunction(id string, r Resource, globals map[string]any) (Function, []Route, error) {
+func parseFunction(id string, r Resource, globals map[string]any, resources map[string]Resource) (Function, []Route, error) {
 	// Globals apply unless the function sets the property itself;
 	// Environment.Variables merge key by key, the function's winning.
 	prop := func(name string) any {
@@ -326,6 +341,7 @@ func parseFunction(id string, r Resource, globals map[string]any) (Function, []R
 		Runtime:     str(prop("Runtime")),
 		Handler:     str(prop("Handler")),
 		BuildMethod: str(r.Metadata["BuildMethod"]),
+		ProjectRoot: str(r.Metadata["ProjectRootDirectory"]),
 		Timeout:     num(prop("Timeout")),
 		MemorySize:  num(prop("MemorySize")),
 		Environment: map[string]any{},
@@ -344,7 +360,7 @@ func parseFunction(id string, r Resource, globals map[string]any) (Function, []R
 	for k, v := range asMap(asMap(r.Properties["Environment"])["Variables"]) {
 		f.Environment[k] = v
 	}
-	pols, err := parsePolicies(r.Properties["Policies"])
+	pols, err := parsePolicies(r.Properties["Policies"], resources)
 	if err != nil {
 		return f, nil, fmt.Errorf("function %s: %w", id, err)
 	}
@@ -401,7 +417,7 @@ func parseTable(id string, r Resource) Table {
 	return t
 }
 
-func parseStateMachine(id string, r Resource) (StateMachine, error) {
+func parseStateMachine(id string, r Resource, resources map[string]Resource) (StateMachine, error) {
 	p := r.Properties
 	sm := StateMachine{
 		LogicalID:     id,
@@ -419,7 +435,7 @@ func parseStateMachine(id string, r Resource) (StateMachine, error) {
 	if sm.Substitutions == nil {
 		sm.Substitutions = map[string]any{}
 	}
-	pols, err := parsePolicies(p["Policies"])
+	pols, err := parsePolicies(p["Policies"], resources)
 	if err != nil {
 		return sm, fmt.Errorf("state machine %s: %w", id, err)
 	}
