@@ -18,9 +18,9 @@
 //     the output under "Payload"; a Payload that is a JSON string is sent as
 //     that JSON, a null or absent one as {}) and its .waitForTaskToken form,
 //     which passes $$.Task.Token and waits for SendTaskSuccess/Failure;
-//     TimeoutSeconds(Path), HeartbeatSeconds(Path) (default: no timeout,
-//     as in AWS; the specification's 60 s default is not applied); a task
-//     timeout is States.Timeout with no cause;
+//     TimeoutSeconds(Path) (default: no timeout, as in AWS; the
+//     specification's 60 s default is not applied); a task timeout is
+//     States.Timeout with no cause;
 //   - Wait: Seconds, SecondsPath, Timestamp, TimestampPath, at most
 //     2^31-1 s ("Wait state delay is too long");
 //   - Choice: every comparison operator and its ...Path form, StringMatches,
@@ -47,8 +47,7 @@
 //     BackoffRate, MaxDelaySeconds, JitterStrategy FULL and NONE) and Catch
 //     (ErrorEquals, Next, ResultPath, Assign) with the Error Output
 //     {Error, Cause}; States.ALL (not States.Runtime), States.TaskFailed
-//     (not timeouts), States.Timeout (also heartbeat timeouts),
-//     States.HeartbeatTimeout;
+//     (not States.Timeout), States.Timeout;
 //   - the 256 KiB payload quota: a task result over it is
 //     States.DataLimitExceeded (caught like any task error), a state output
 //     over it fails the execution (no Retry or Catch applies);
@@ -61,7 +60,9 @@
 //     State.Name/EnteredTime (RetryCount in Task, Parallel and Map only),
 //     StateMachine.Id/Name, Task.Token.
 //
-// Refused by name: distributed Map (Mode DISTRIBUTED, ItemReader,
+// Refused by name: heartbeats (HeartbeatSeconds, HeartbeatSecondsPath; the
+// relay sends none, and no recording of AWS holds them to its behaviour;
+// sfnlocal has no SendTaskHeartbeat), distributed Map (Mode DISTRIBUTED, ItemReader,
 // ItemBatcher, ResultWriter, ToleratedFailure*, Label), QueryLanguage JSONata (and its Arguments,
 // Output, Condition), Credentials, any Task resource
 // other than the Lambda ones above (activities, .sync, other services),
@@ -75,6 +76,6 @@
 //
 // The Runner runs each execution in its own goroutine. Its TimeScale
 // multiplies every duration the definition asks for (Wait, TimeoutSeconds,
-// HeartbeatSeconds, retry intervals). It counts state transitions the way
+// retry intervals). It counts state transitions the way
 // Step Functions bills them: one per state entered and one per retry.
 package asl

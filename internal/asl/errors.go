@@ -11,7 +11,6 @@ const (
 	ErrNameAll                   = "States.ALL"
 	ErrNameRuntime               = "States.Runtime"
 	ErrNameTimeout               = "States.Timeout"
-	ErrNameHeartbeatTimeout      = "States.HeartbeatTimeout"
 	ErrNameTaskFailed            = "States.TaskFailed"
 	ErrNamePermissions           = "States.Permissions"
 	ErrNameResultPathMatch       = "States.ResultPathMatchFailure"

@@ -19,20 +19,19 @@ type HistoryEvent struct {
 // EventDetails holds the fields of every detail structure the runner
 // writes; each event type uses its own subset, as in AWS.
 type EventDetails struct {
-	Name               string  `json:"name,omitempty"`
-	Input              *string `json:"input,omitempty"`
-	Output             *string `json:"output,omitempty"`
-	Error              string  `json:"error,omitempty"`
-	Cause              string  `json:"cause,omitempty"`
-	Resource           string  `json:"resource,omitempty"`
-	ResourceType       string  `json:"resourceType,omitempty"`
-	Region             string  `json:"region,omitempty"`
-	Parameters         *string `json:"parameters,omitempty"`
-	TimeoutInSeconds   *int64  `json:"timeoutInSeconds,omitempty"`
-	HeartbeatInSeconds *int64  `json:"heartbeatInSeconds,omitempty"`
-	RoleArn            string  `json:"roleArn,omitempty"`
-	Length             *int64  `json:"length,omitempty"` // MapStateStarted
-	Index              *int64  `json:"index,omitempty"`  // MapIteration*
+	Name             string  `json:"name,omitempty"`
+	Input            *string `json:"input,omitempty"`
+	Output           *string `json:"output,omitempty"`
+	Error            string  `json:"error,omitempty"`
+	Cause            string  `json:"cause,omitempty"`
+	Resource         string  `json:"resource,omitempty"`
+	ResourceType     string  `json:"resourceType,omitempty"`
+	Region           string  `json:"region,omitempty"`
+	Parameters       *string `json:"parameters,omitempty"`
+	TimeoutInSeconds *int64  `json:"timeoutInSeconds,omitempty"`
+	RoleArn          string  `json:"roleArn,omitempty"`
+	Length           *int64  `json:"length,omitempty"` // MapStateStarted
+	Index            *int64  `json:"index,omitempty"`  // MapIteration*
 	// AssignedVariables (StateExited): each variable the state set, its
 	// value as JSON.
 	AssignedVariables        map[string]string `json:"assignedVariables,omitempty"`

@@ -147,8 +147,7 @@ func readCatch(f *fields) ([]catcher, error) {
 
 // matches tells whether an ErrorEquals list applies to an error name.
 // States.ALL matches anything but States.Runtime; States.TaskFailed matches
-// anything but the timeouts; States.Timeout also matches a heartbeat
-// timeout, as in Step Functions.
+// anything but the timeout, as in Step Functions.
 func matches(errorEquals []string, name string) bool {
 	for _, e := range errorEquals {
 		switch {
@@ -157,11 +156,9 @@ func matches(errorEquals []string, name string) bool {
 		case e == ErrNameAll:
 			return name != ErrNameRuntime
 		case e == ErrNameTaskFailed:
-			if name != ErrNameRuntime && name != ErrNameTimeout && name != ErrNameHeartbeatTimeout {
+			if name != ErrNameRuntime && name != ErrNameTimeout {
 				return true
 			}
-		case e == ErrNameTimeout && name == ErrNameHeartbeatTimeout:
-			return true
 		}
 	}
 	return false

@@ -20,7 +20,7 @@ type Options struct {
 	// *Functions registry.
 	Invoker Invoker
 	// TimeScale multiplies every duration the machine asks for: Wait
-	// states, TimeoutSeconds, HeartbeatSeconds and retry intervals. 0.01
+	// states, TimeoutSeconds and retry intervals. 0.01
 	// turns a five-minute wait into three seconds. Zero means 1.
 	TimeScale float64
 	// RoleARN is reported as the executions' role; it has no other effect.

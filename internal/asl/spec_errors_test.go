@@ -63,9 +63,6 @@ func TestErrorMatching(t *testing.T) {
 		{[]string{"States.ALL"}, ErrNameRuntime, false},
 		{[]string{"States.TaskFailed"}, "ErrorA", true},
 		{[]string{"States.TaskFailed"}, ErrNameTimeout, false},
-		{[]string{"States.TaskFailed"}, ErrNameHeartbeatTimeout, false},
-		{[]string{"States.Timeout"}, ErrNameHeartbeatTimeout, true},
-		{[]string{"States.HeartbeatTimeout"}, ErrNameTimeout, false},
 		{[]string{"ErrorA", "ErrorB"}, "ErrorB", true},
 		{[]string{"ErrorA"}, "errora", false},
 	}

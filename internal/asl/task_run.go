@@ -10,8 +10,7 @@ import (
 )
 
 var (
-	errTaskTimeout      = errors.New("task timed out")
-	errHeartbeatTimeout = errors.New("task heartbeat timed out")
+	errTaskTimeout = errors.New("task timed out")
 )
 
 // runTaskAttempt runs one attempt of a Task state.
@@ -32,10 +31,6 @@ func (e *execution) runTaskAttempt(ctx context.Context, s *state, raw any, enter
 	if err != nil {
 		return stepResult{}, err
 	}
-	heartbeat, err := resolveSeconds(t.heartbeatSeconds, t.heartbeatPath, filtered, en, "HeartbeatSecondsPath")
-	if err != nil {
-		return stepResult{}, err
-	}
 	in := filtered
 	if s.parameters != nil {
 		if in, err = s.parameters.eval(filtered, en); err != nil {
@@ -52,7 +47,7 @@ func (e *execution) runTaskAttempt(ctx context.Context, s *state, raw any, enter
 	if t.kind == kindLambdaARN {
 		result, err = e.runLambdaFunction(attemptCtx, t, in, timeout)
 	} else {
-		result, err = e.runLambdaIntegration(attemptCtx, t, in, timeout, heartbeat, w)
+		result, err = e.runLambdaIntegration(attemptCtx, t, in, timeout, w)
 	}
 	if err != nil {
 		return stepResult{}, err
@@ -60,7 +55,7 @@ func (e *execution) runTaskAttempt(ctx context.Context, s *state, raw any, enter
 	return finishResult(s, raw, result, en)
 }
 
-// resolveSeconds gives TimeoutSeconds or HeartbeatSeconds, literal or from
+// resolveSeconds gives TimeoutSeconds, literal or from
 // the state's input; 0 means none.
 func resolveSeconds(n int64, p *path, input any, en *env, what string) (int64, error) {
 	if p == nil {
@@ -107,7 +102,7 @@ func (e *execution) runLambdaFunction(ctx context.Context, t *taskSpec, in any, 
 
 // runLambdaIntegration runs arn:aws:states:::lambda:invoke and its
 // .waitForTaskToken form.
-func (e *execution) runLambdaIntegration(ctx context.Context, t *taskSpec, in any, timeout, heartbeat int64, w *taskWait) (any, error) {
+func (e *execution) runLambdaIntegration(ctx context.Context, t *taskSpec, in any, timeout int64, w *taskWait) (any, error) {
 	resource := "invoke"
 	if t.kind == kindLambdaCallback {
 		resource = "invoke.waitForTaskToken"
@@ -115,9 +110,6 @@ func (e *execution) runLambdaIntegration(ctx context.Context, t *taskSpec, in an
 	sched := &EventDetails{ResourceType: "lambda", Resource: resource, Region: e.m.region, Parameters: strp(encodeJSON(in))}
 	if timeout > 0 {
 		sched.TimeoutInSeconds = int64p(timeout)
-	}
-	if heartbeat > 0 {
-		sched.HeartbeatInSeconds = int64p(heartbeat)
 	}
 	e.event("TaskScheduled", sched)
 	e.event("TaskStarted", &EventDetails{ResourceType: "lambda", Resource: resource})
@@ -135,11 +127,6 @@ func (e *execution) runLambdaIntegration(ctx context.Context, t *taskSpec, in an
 		return nil, fail(statesErr(ErrNameTaskFailed, "FunctionName must be a string, not %s", encodeJSON(params["FunctionName"])), false)
 	}
 	payload := invokePayload(params)
-	var hb *time.Timer
-	if heartbeat > 0 {
-		hb = time.NewTimer(e.r.scaled(time.Duration(heartbeat) * time.Second))
-		defer hb.Stop()
-	}
 	out, err := e.invoke(ctx, fn, payload, "lambda")
 	if err != nil {
 		se, timedOut := e.taskError(ctx, err)
@@ -160,11 +147,13 @@ func (e *execution) runLambdaIntegration(ctx context.Context, t *taskSpec, in an
 		return response, nil
 	}
 	e.event("TaskSubmitted", &EventDetails{ResourceType: "lambda", Resource: resource, Output: strp(encodeJSON(response))})
-	o, err := e.awaitCallback(ctx, w, hb, heartbeat)
-	if err != nil {
-		se, timedOut := e.taskError(ctx, err)
+	var o taskOutcome
+	select {
+	case o = <-w.result:
+	case <-ctx.Done():
+		se, timedOut := e.taskError(ctx, ctx.Err())
 		if se == nil {
-			return nil, err
+			return nil, ctx.Err()
 		}
 		return nil, fail(se, timedOut)
 	}
@@ -175,40 +164,10 @@ func (e *execution) runLambdaIntegration(ctx context.Context, t *taskSpec, in an
 	return o.output, nil
 }
 
-// awaitCallback waits for SendTaskSuccess or SendTaskFailure, restarting the
-// heartbeat clock on each SendTaskHeartbeat.
-func (e *execution) awaitCallback(ctx context.Context, w *taskWait, hb *time.Timer, heartbeat int64) (taskOutcome, error) {
-	var hbC <-chan time.Time
-	if hb != nil {
-		hbC = hb.C
-	}
-	for {
-		select {
-		case o := <-w.result:
-			return o, nil
-		default:
-		}
-		select {
-		case o := <-w.result:
-			return o, nil
-		case <-w.beat:
-			if hb != nil {
-				hb.Reset(e.r.scaled(time.Duration(heartbeat) * time.Second))
-			}
-		case <-hbC:
-			return taskOutcome{}, errHeartbeatTimeout
-		case <-ctx.Done():
-			return taskOutcome{}, ctx.Err()
-		}
-	}
-}
-
 // taskError names a failed attempt's error. It returns nil when the
 // execution itself is ending (stopped, timed out), which is no task error.
 func (e *execution) taskError(ctx context.Context, err error) (se *StatesError, timedOut bool) {
 	switch {
-	case errors.Is(err, errHeartbeatTimeout):
-		return statesErr(ErrNameHeartbeatTimeout, "The task did not send a heartbeat within HeartbeatSeconds"), true
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), errTaskTimeout):
 		// Step Functions gives a task's timeout no cause.
 		return &StatesError{Name: ErrNameTimeout}, true

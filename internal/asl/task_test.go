@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestLambdaInvokeIntegrationResult(t *testing.T) {
@@ -130,7 +129,6 @@ func TestCallbackTimeouts(t *testing.T) {
 	}{
 		{"TimeoutSeconds", `"TimeoutSeconds": 300,`, ErrNameTimeout},
 		{"TimeoutSecondsPath", `"TimeoutSecondsPath": "$.wait",`, ErrNameTimeout},
-		{"HeartbeatSeconds", `"HeartbeatSeconds": 60,`, ErrNameHeartbeatTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,34 +153,11 @@ func TestCallbackTimeouts(t *testing.T) {
 }
 
 func TestCallbackTimeoutIsCaughtAsStatesTimeout(t *testing.T) {
-	for _, extra := range []string{`"TimeoutSeconds": 300,`, `"HeartbeatSeconds": 60,`} {
+	for _, extra := range []string{`"TimeoutSeconds": 300,`, `"TimeoutSecondsPath": "$.wait",`} {
 		fns, _ := tokenCatcher()
 		df := callbackMachine(extra + `"Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}],`)
-		assertSucceeded(t, runMachine(t, fns, df, `{"id": "x"}`), `"timed out"`)
+		assertSucceeded(t, runMachine(t, fns, df, `{"id": "x", "wait": 300}`), `"timed out"`)
 	}
-}
-
-// Heartbeats keep a task alive past HeartbeatSeconds. The heartbeat window
-// is generous (half a second) against the beats every 10 ms.
-func TestHeartbeatsKeepTheTaskAlive(t *testing.T) {
-	fns, tokens := tokenCatcher()
-	r := New(Options{Invoker: fns, TimeScale: 0.01})
-	defer r.Shutdown(context.Background())
-	if err := r.RegisterStateMachine(testMachineARN, []byte(callbackMachine(`"HeartbeatSeconds": 50,`))); err != nil {
-		t.Fatal(err)
-	}
-	arn, _, _ := r.StartExecution(testMachineARN, "", `{"id": "x"}`)
-	tok := <-tokens
-	for range 80 {
-		if err := r.SendTaskHeartbeat(tok); err != nil {
-			t.Fatalf("heartbeat: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err := r.SendTaskSuccess(tok, `"alive"`); err != nil {
-		t.Fatal(err)
-	}
-	assertSucceeded(t, waitFor(t, r, arn), `{"id": "x", "outcome": "alive"}`)
 }
 
 func TestTokenErrors(t *testing.T) {
@@ -201,9 +176,6 @@ func TestTokenErrors(t *testing.T) {
 		}
 		if err := r.SendTaskFailure(tt.token, "E", "c"); !errors.Is(err, tt.want) {
 			t.Errorf("SendTaskFailure(%q): %v, want %v", tt.token, err, tt.want)
-		}
-		if err := r.SendTaskHeartbeat(tt.token); !errors.Is(err, tt.want) {
-			t.Errorf("SendTaskHeartbeat(%q): %v, want %v", tt.token, err, tt.want)
 		}
 	}
 }

@@ -14,7 +14,6 @@ const tokenBytes = 48
 // taskWait is the callback side of one .waitForTaskToken attempt.
 type taskWait struct {
 	result chan taskOutcome // capacity 1: the first outcome wins
-	beat   chan struct{}    // capacity 1: heartbeats coalesce
 
 	mu     sync.Mutex
 	closed bool
@@ -35,7 +34,7 @@ func newToken() string {
 // the Lambda function is even invoked: the function may answer through
 // SendTaskSuccess before it returns.
 func (r *Runner) openTask() (string, *taskWait) {
-	w := &taskWait{result: make(chan taskOutcome, 1), beat: make(chan struct{}, 1)}
+	w := &taskWait{result: make(chan taskOutcome, 1)}
 	tok := newToken()
 	r.mu.Lock()
 	r.tokens[tok] = w
@@ -98,22 +97,4 @@ func (r *Runner) SendTaskFailure(token, errName, cause string) error {
 		return err
 	}
 	return w.deliver(taskOutcome{err: &StatesError{Name: errName, Cause: cause}})
-}
-
-// SendTaskHeartbeat restarts the task's HeartbeatSeconds clock.
-func (r *Runner) SendTaskHeartbeat(token string) error {
-	w, err := r.task(token)
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return apiErr(ErrTaskTimedOut, "Task Timed Out")
-	}
-	select {
-	case w.beat <- struct{}{}:
-	default:
-	}
-	return nil
 }

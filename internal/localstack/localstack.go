@@ -56,7 +56,7 @@ type Options struct {
 	// Addr is the gateway's listen address; "127.0.0.1:0" picks a port.
 	Addr string
 	// TimeScale multiplies every duration of the state machine (Wait,
-	// TimeoutSeconds, HeartbeatSeconds, retry intervals) and the
+	// TimeoutSeconds, retry intervals) and the
 	// simulator's intent expiry. 0.01 runs a five-minute timeline in three
 	// seconds. Zero means 1.
 	TimeScale float64

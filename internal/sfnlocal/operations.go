@@ -63,16 +63,6 @@ func (s *Server) sendTaskFailure(body []byte) (any, error) {
 	return struct{}{}, s.runner.SendTaskFailure(in.TaskToken, in.Error, in.Cause)
 }
 
-func (s *Server) sendTaskHeartbeat(body []byte) (any, error) {
-	var in struct {
-		TaskToken string `json:"taskToken"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	return struct{}{}, s.runner.SendTaskHeartbeat(in.TaskToken)
-}
-
 func (s *Server) stopExecution(body []byte) (any, error) {
 	var in struct {
 		ExecutionArn string `json:"executionArn"`

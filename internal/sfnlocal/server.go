@@ -61,7 +61,6 @@ func New(runner *asl.Runner, opts Options) *Server {
 		"StartExecution":       s.startExecution,
 		"SendTaskSuccess":      s.sendTaskSuccess,
 		"SendTaskFailure":      s.sendTaskFailure,
-		"SendTaskHeartbeat":    s.sendTaskHeartbeat,
 		"StopExecution":        s.stopExecution,
 		"DescribeExecution":    s.describeExecution,
 		"GetExecutionHistory":  s.getExecutionHistory,

@@ -122,9 +122,6 @@ func TestCallbackThroughTheSDK(t *testing.T) {
 	if err != nil || running.Status != types.ExecutionStatusRunning || running.StopDate != nil {
 		t.Fatalf("while waiting: %+v %v", running, err)
 	}
-	if _, err := f.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)}); err != nil {
-		t.Fatalf("SendTaskHeartbeat: %v", err)
-	}
 	if _, err := f.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"outcome": "connected"}`)}); err != nil {
 		t.Fatalf("SendTaskSuccess: %v", err)
 	}
@@ -273,7 +270,7 @@ func TestErrorsThroughTheSDK(t *testing.T) {
 		}, new(*types.InvalidToken)},
 		{"TaskDoesNotExist", func() error {
 			token := strings.Repeat("A", 64)
-			_, err := f.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)})
+			_, err := f.client.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token)})
 			return err
 		}, new(*types.TaskDoesNotExist)},
 		{"InvalidDefinition", func() error {
@@ -349,6 +346,7 @@ func TestProtocolErrors(t *testing.T) {
 		code                       string
 	}{
 		{"unknown operation", http.MethodPost, "AWSStepFunctions.DeleteActivity", `{}`, 400, "UnknownOperationException"},
+		{"heartbeats are not run locally", http.MethodPost, "AWSStepFunctions.SendTaskHeartbeat", `{}`, 400, "UnknownOperationException"},
 		{"no target", http.MethodPost, "", `{}`, 400, "UnknownOperationException"},
 		{"GET", http.MethodGet, "AWSStepFunctions.DescribeExecution", ``, 405, "UnknownOperationException"},
 		{"malformed body", http.MethodPost, "AWSStepFunctions.DescribeExecution", `{`, 400, "SerializationException"},
