@@ -76,6 +76,9 @@ type CreateRequest struct {
 	// HeartbeatSeconds overrides the kind's expected heartbeat interval
 	// (0: the kind's default; -1: none expected).
 	HeartbeatSeconds int `json:"heartbeat_seconds,omitempty"`
+	// Passphrase is httpSMS's end-to-end encryption passphrase, when the
+	// app encrypts messages; it is kept sealed and never shown.
+	Passphrase string `json:"passphrase,omitempty"`
 }
 
 // Created is the answer to a creation or a rotation: the only time the
@@ -198,6 +201,12 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Created, error
 			email = strings.ToLower(a.Address)
 		}
 	}
+	if req.Passphrase != "" && (!ok || k.Name != inbound.SourceHTTPSMS) {
+		bad("passphrase", "only an httpsms forwarder has a passphrase")
+	}
+	if len(req.Passphrase) > 256 {
+		bad("passphrase", "at most 256 characters")
+	}
 	if len(req.Name) > 100 {
 		bad("name", "at most 100 characters")
 	}
@@ -220,6 +229,11 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Created, error
 	}
 	f := &store.Forwarder{ID: id, Kind: k.Name, Phone: phone, Email: email, Name: req.Name,
 		SealedSecret: sealed, CreatedAt: s.now().UTC(), HeartbeatSeconds: hb}
+	if req.Passphrase != "" {
+		if f.SealedPassphrase, err = s.Sealer.Seal(ctx, []byte(req.Passphrase), store.ForwarderPassphraseContext(id)); err != nil {
+			return Created{}, fmt.Errorf("seal forwarder passphrase: %w", err)
+		}
+	}
 	if err := s.Store.CreateForwarder(ctx, f); err != nil {
 		return Created{}, err
 	}
@@ -378,8 +392,14 @@ func (s *Service) Open(ctx context.Context, id string) (Device, error) {
 	if err != nil {
 		return Device{}, fmt.Errorf("open forwarder secret: %w", err)
 	}
-	return Device{Kind: k, Device: inbound.Device{ID: f.ID, Secret: secret, Phone: f.Phone, Email: f.Email,
-		SIMs: f.SIMs, WebhookURL: s.WebhookURL(id)}}, nil
+	d := inbound.Device{ID: f.ID, Secret: secret, Phone: f.Phone, Email: f.Email,
+		SIMs: f.SIMs, WebhookURL: s.WebhookURL(id)}
+	if len(f.SealedPassphrase) > 0 {
+		if d.Passphrase, err = s.Sealer.Open(ctx, f.SealedPassphrase, store.ForwarderPassphraseContext(id)); err != nil {
+			return Device{}, fmt.Errorf("open forwarder passphrase: %w", err)
+		}
+	}
+	return Device{Kind: k, Device: d}, nil
 }
 
 // Touch records what a verified webhook call told of its device: a

@@ -35,6 +35,16 @@ var kinds = map[string]Kind{
 		source: func(d inbound.Device) inbound.Source { return inbound.SMSGate{Device: d} }},
 	inbound.SourceToken: {Name: inbound.SourceToken, Channel: ChannelSMS,
 		source: func(d inbound.Device) inbound.Source { return inbound.Token{Device: d} }},
+	inbound.SourceHTTPSMS: {Name: inbound.SourceHTTPSMS, Channel: ChannelSMS,
+		source: func(d inbound.Device) inbound.Source { return inbound.HTTPSMS{Device: d} }},
+	inbound.SourceSMSForwarder: {Name: inbound.SourceSMSForwarder, Channel: ChannelSMS,
+		source: func(d inbound.Device) inbound.Source { return inbound.SMSForwarder{Device: d} }},
+	inbound.SourcePostmark: {Name: inbound.SourcePostmark, Channel: ChannelEmail,
+		source: func(d inbound.Device) inbound.Source { return inbound.Postmark{Device: d} }},
+	inbound.SourceForwardEmail: {Name: inbound.SourceForwardEmail, Channel: ChannelEmail,
+		source: func(d inbound.Device) inbound.Source { return inbound.ForwardEmail{Device: d} }},
+	inbound.SourceCloudflare: {Name: inbound.SourceCloudflare, Channel: ChannelEmail,
+		source: func(d inbound.Device) inbound.Source { return inbound.Cloudflare{Device: d} }},
 }
 
 // KindOf returns the kind named name.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/mailauth"
 )
 
 // Source names, used in de-duplication keys (MSG#<source>#<id>): they must
@@ -75,25 +76,9 @@ type Message struct {
 	// SentAt is the message's own time where the source gives one (a
 	// forwarder app's receive time); zero otherwise.
 	SentAt time.Time
-	// Auth is what the receiving mail service itself concluded about a
-	// mail's authenticity, where it says (nil otherwise).
-	Auth *MailAuth
-}
-
-// MailAuth is a receiving mail service's own verdicts on a mail. Only the
-// service the source is integrated with writes them (a header lower in the
-// mail could have been written by its sender).
-type MailAuth struct {
-	// Service names who concluded ("postmark", "forwardemail").
-	Service string
-	// AuthenticationResults is the topmost Authentication-Results header
-	// the service added (RFC 8601), as it wrote it; "" when it added none.
-	AuthenticationResults string
-	// DKIM, SPF, DMARC and ARC are the service's results, lower case
-	// ("pass", "fail", "none", …); "" when it gave none. DKIMDomains are
-	// the signing domains (d=) whose signatures passed.
-	DKIM, SPF, DMARC, ARC string
-	DKIMDomains           []string
+	// Verdicts are what the receiving mail service itself concluded about
+	// a mail, where its webhook says (nil otherwise), for mailauth.Verify.
+	Verdicts *mailauth.Verdicts
 }
 
 // Reply is what the sender expects in the body of a 2xx answer. The zero
@@ -137,6 +122,9 @@ type Parsed struct {
 type Device struct {
 	ID     string
 	Secret []byte
+	// Passphrase opens end-to-end encrypted content (httpSMS); empty when
+	// the forwarder was created without one.
+	Passphrase []byte
 	// Phone (SMS kinds) or Email (email kinds) the forwarder was created
 	// with; SIMs the numbers it reported since.
 	Phone string

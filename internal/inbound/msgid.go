@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/textproto"
@@ -26,3 +27,5 @@ func headerMessageID(h textproto.MIMEHeader) string {
 	}
 	return strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
 }
+
+func bufioReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) }

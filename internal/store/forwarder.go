@@ -27,6 +27,9 @@ type Forwarder struct {
 	// (id): the HMAC and JWT kinds need the secret itself to verify, so a
 	// fingerprint would not do.
 	SealedSecret []byte    `dynamodbav:"secret"`
+	// SealedPassphrase opens httpSMS's end-to-end encrypted content, sealed
+	// with ForwarderPassphraseContext(id); absent without one.
+	SealedPassphrase []byte `dynamodbav:"passphrase,omitempty"`
 	CreatedAt    time.Time `dynamodbav:"created_at"`
 	RotatedAt    time.Time `dynamodbav:"rotated_at,omitempty"`
 	// HeartbeatSeconds is how often the forwarder is expected to be heard
@@ -42,6 +45,9 @@ type Forwarder struct {
 
 // ForwarderSecretContext is the sealing context of a forwarder's secret.
 func ForwarderSecretContext(id string) string { return "forwarder_secret:" + id }
+
+// ForwarderPassphraseContext is the sealing context of its passphrase.
+func ForwarderPassphraseContext(id string) string { return "forwarder_passphrase:" + id }
 
 // ErrForwarderExists: CreateForwarder with an id already used.
 var ErrForwarderExists = errors.New("store: forwarder already exists")
