@@ -8,7 +8,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := 2026.1
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: all test lint fmt-check vet staticcheck unit asl-validate build run bench fuzz load clean tools node_modules
+.PHONY: all test lint fmt-check vet staticcheck unit asl-validate worker-test build run bench fuzz load clean tools node_modules
 
 all: test
 
@@ -23,7 +23,7 @@ $(STATICCHECK):
 tools: $(STATICCHECK) node_modules
 
 ## test: everything CI checks
-test: fmt-check vet staticcheck asl-validate unit
+test: fmt-check vet staticcheck asl-validate worker-test unit
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
@@ -38,6 +38,10 @@ staticcheck: $(STATICCHECK)
 asl-validate: node_modules
 	@for f in statemachine/*.asl.json; do [ -e "$$f" ] || continue; \
 		npx --no-install asl-validator --json-path "$$f" || exit 1; done
+
+## worker-test: the Cloudflare Email Worker's signing, with Node's own test runner
+worker-test:
+	cd integrations/cloudflare-email-worker && node --test test/
 
 unit: node_modules
 	$(GO) test -race -count=1 -timeout 9m ./...

@@ -3,11 +3,11 @@ package inbound
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"net/mail"
 	"strings"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // Cloudflare reads what the relay's own Cloudflare Email Worker
@@ -38,7 +38,7 @@ func (s Cloudflare) Parse(_ context.Context, r Request) (Parsed, error) {
 		return Parsed{}, err
 	}
 	var b cloudflareBody
-	if err := json.Unmarshal(r.Body, &b); err != nil {
+	if err := strictjson.Unmarshal(r.Body, &b); err != nil {
 		return Parsed{}, malformed("json body: %v", err)
 	}
 	raw, err := base64.StdEncoding.DecodeString(b.Raw)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/mailauth"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // ForwardEmail reads Forward Email's webhooks (forwardemail.net): the mail
@@ -70,7 +71,7 @@ func (s ForwardEmail) Parse(_ context.Context, r Request) (Parsed, error) {
 		return Parsed{}, badSignature("X-Webhook-Signature missing or wrong")
 	}
 	var b forwardEmailBody
-	if err := json.Unmarshal(r.Body, &b); err != nil {
+	if err := strictjson.Unmarshal(r.Body, &b); err != nil {
 		return Parsed{}, malformed("json body: %v", err)
 	}
 	id := strings.Trim(strings.TrimSpace(b.MessageID), "<>")

@@ -8,7 +8,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -275,5 +277,28 @@ func TestCloudflare(t *testing.T) {
 				t.Fatalf("parsed %+v", p)
 			}
 		})
+	}
+}
+
+// The Cloudflare Worker's test vector (integrations/cloudflare-email-worker,
+// whose signing Node's test runner checks) verifies here too.
+func TestCloudflareWorkerVector(t *testing.T) {
+	raw, err := os.ReadFile("../../integrations/cloudflare-email-worker/test/vector.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Secret, Body, Signature, Raw string
+		Timestamp                    int64
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	d := device
+	d.Secret = []byte(v.Secret)
+	p, err := inbound.Cloudflare{Device: d}.Parse(context.Background(), inbound.Request{Now: time.Unix(v.Timestamp, 0), Body: []byte(v.Body),
+		Header: header("X-Relay-Timestamp", strconv.FormatInt(v.Timestamp, 10), "X-Relay-Signature", v.Signature)})
+	if err != nil || len(p.Messages) != 1 || string(p.Messages[0].RawMIME) != v.Raw {
+		t.Fatalf("vector: %+v %v", p, err)
 	}
 }

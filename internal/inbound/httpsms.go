@@ -6,7 +6,6 @@ import (
 	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // HTTPSMS reads httpSMS webhooks (httpsms.com, github.com/NdoleStudio/httpsms)
@@ -74,7 +74,7 @@ func (s HTTPSMS) Parse(_ context.Context, r Request) (Parsed, error) {
 		return Parsed{}, badSignature("the token does not verify for this webhook URL")
 	}
 	var ev httpSMSEvent
-	if err := json.Unmarshal(r.Body, &ev); err != nil {
+	if err := strictjson.Unmarshal(r.Body, &ev); err != nil {
 		return Parsed{}, malformed("json body: %v", err)
 	}
 	switch ev.Type {

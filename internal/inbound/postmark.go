@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/mailauth"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // Postmark reads Postmark's inbound webhook (postmarkapp.com/developer/
@@ -53,7 +53,7 @@ func (s Postmark) Parse(_ context.Context, r Request) (Parsed, error) {
 		return Parsed{}, badSignature("missing or wrong basic auth password")
 	}
 	var p postmarkInbound
-	if err := json.Unmarshal(r.Body, &p); err != nil {
+	if err := strictjson.Unmarshal(r.Body, &p); err != nil {
 		return Parsed{}, malformed("json body: %v", err)
 	}
 	if p.MessageID == "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
 // SMSForwarder reads the webhook of SmsForwarder (github.com/pppscn/SmsForwarder,
@@ -55,7 +56,7 @@ func (s SMSForwarder) Parse(_ context.Context, r Request) (Parsed, error) {
 	var b smsForwarderBody
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "application/json" || strings.HasPrefix(strings.TrimSpace(string(r.Body)), "{") {
-		if err := json.Unmarshal(r.Body, &b); err != nil {
+		if err := strictjson.Unmarshal(r.Body, &b); err != nil {
 			return Parsed{}, malformed("json body: %v", err)
 		}
 	} else {

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providersim"
@@ -199,4 +203,80 @@ var forwarderKindCases = []struct {
 		return "?token=" + fw.Secret, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 			"from=LinkedIn&text=Your+LinkedIn+verification+code+is+123456."
 	}},
+	{kind: "httpsms", request: func(fw createdForwarder, acct, _ string) (string, http.Header, string) {
+		// httpSMS's getAuthToken: HS256, aud the webhook URL, nbf 10 minutes back.
+		now := time.Now()
+		tok, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+			Audience: []string{fw.WebhookURL}, ExpiresAt: jwt.NewNumericDate(now.Add(10 * time.Minute)),
+			IssuedAt: jwt.NewNumericDate(now), Issuer: "api.httpsms.com", NotBefore: jwt.NewNumericDate(now.Add(-10 * time.Minute)),
+		}).SignedString([]byte(fw.Secret))
+		body := `{"specversion":"1.0","id":"` + acct + `","source":"/v1/messages/receive","type":"message.phone.received",` +
+			`"time":"` + now.Format(time.RFC3339) + `","data":{"message_id":"m-` + acct + `","owner":"","encrypted":false,` +
+			`"contact":"+16505551212","timestamp":"` + now.Format(time.RFC3339) + `","content":"Your LinkedIn verification code is 123456.","sim":"SIM1"}}`
+		return "", http.Header{"Content-Type": {"application/json"}, "X-Event-Type": {"message.phone.received"},
+			"Authorization": {"Bearer " + tok}}, body
+	}},
+	{kind: "smsforwarder", request: func(fw createdForwarder, _, _ string) (string, http.Header, string) {
+		// WebhookUtils: sign = urlencode(base64(HmacSHA256(secret, ts + "\n" + secret))), then form-encoded.
+		ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+		mac := hmac.New(sha256.New, []byte(fw.Secret))
+		mac.Write([]byte(ts + "\n" + fw.Secret))
+		sign := url.QueryEscape(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		form := url.Values{"from": {"+16505551212"}, "content": {"Your LinkedIn verification code is 123456."},
+			"timestamp": {ts}, "sign": {sign}}
+		return "", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, form.Encode()
+	}},
+	{kind: "postmark", email: true, request: func(fw createdForwarder, acct, addr string) (string, http.Header, string) {
+		body := `{"From":"security-noreply@linkedin.com","FromFull":{"Email":"security-noreply@linkedin.com","Name":"LinkedIn"},` +
+			`"To":"` + addr + `","OriginalRecipient":"hash+` + acct + `@inbound.postmarkapp.com","MailboxHash":"` + acct + `",` +
+			`"Subject":"Your LinkedIn verification code","MessageID":"pm-` + acct + `","Date":"` + time.Now().Format(time.RFC1123Z) + `",` +
+			`"TextBody":"Your LinkedIn verification code is 123456.","HtmlBody":"","Headers":[],"Attachments":[]}`
+		return "", http.Header{"Content-Type": {"application/json"},
+			"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("postmark:"+fw.Secret))}}, body
+	}},
+	{kind: "forwardemail", email: true, request: func(fw createdForwarder, acct, addr string) (string, http.Header, string) {
+		raw := "From: LinkedIn <security-noreply@linkedin.com>\r\nTo: " + addr + "\r\nMessage-ID: <fe-" + acct +
+			"@linkedin.com>\r\nSubject: Your LinkedIn verification code\r\n\r\nYour LinkedIn verification code is 123456.\r\n"
+		b, _ := json.Marshal(map[string]any{"raw": raw, "messageId": "<fe-" + acct + "@linkedin.com>",
+			"subject": "Your LinkedIn verification code", "text": "Your LinkedIn verification code is 123456.\n", "html": false,
+			"session": map[string]any{"recipient": addr}, "dmarc": map[string]any{"status": map[string]string{"result": "pass"}}})
+		mac := hmac.New(sha256.New, []byte(fw.Secret))
+		mac.Write(b)
+		return "", http.Header{"Content-Type": {"application/json"}, "X-Webhook-Signature": {hex.EncodeToString(mac.Sum(nil))}}, string(b)
+	}},
+	{kind: "cloudflare", email: true, request: func(fw createdForwarder, acct, addr string) (string, http.Header, string) {
+		raw := "From: LinkedIn <security-noreply@linkedin.com>\r\nTo: " + addr + "\r\nMessage-ID: <cf-" + acct +
+			"@linkedin.com>\r\nSubject: Your LinkedIn verification code\r\n\r\nYour LinkedIn verification code is 123456.\r\n"
+		b, _ := json.Marshal(map[string]string{"envelope_from": "s@bounce.linkedin.com", "envelope_to": addr,
+			"raw": base64.StdEncoding.EncodeToString([]byte(raw))})
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		mac := hmac.New(sha256.New, []byte(fw.Secret))
+		mac.Write([]byte(ts + "." + string(b)))
+		return "", http.Header{"Content-Type": {"application/json"}, "X-Relay-Timestamp": {ts},
+			"X-Relay-Signature": {"v1=" + hex.EncodeToString(mac.Sum(nil))}}, string(b)
+	}},
+}
+
+// SmsForwarder's sign covers only its timestamp: a captured request
+// replayed, or its sign put on another text, is refused.
+func TestForwarderSMSForwarderSignIsSpentOnce(t *testing.T) {
+	t.Parallel()
+	fw := createForwarder(t, map[string]any{"kind": "smsforwarder", "phone": uniquePhone()})
+	var build func(createdForwarder, string, string) (string, http.Header, string)
+	for _, tc := range forwarderKindCases {
+		if tc.kind == "smsforwarder" {
+			build = tc.request
+		}
+	}
+	_, h, body := build(fw, "", "")
+	if status, resp := post(t, fw, "", h, body); status != http.StatusOK {
+		t.Fatalf("first: %d %s", status, resp)
+	}
+	if status, resp := post(t, fw, "", h, body); status != http.StatusUnauthorized || !strings.Contains(resp, "stale") {
+		t.Fatalf("replay: %d %s", status, resp)
+	}
+	other := strings.Replace(body, "123456", "999999", 1)
+	if status, resp := post(t, fw, "", h, other); status != http.StatusUnauthorized {
+		t.Fatalf("its sign on another text: %d %s", status, resp)
+	}
 }
