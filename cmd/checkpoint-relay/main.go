@@ -26,7 +26,12 @@ type command struct {
 var commands = map[string]command{}
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C, kill and a closed terminal all end a command the same way:
+	// serve stops everything it started. A reader of stdout that went away
+	// (serve | head) makes writes fail instead of killing the process
+	// before it could stop its children.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Ignore(syscall.SIGPIPE)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

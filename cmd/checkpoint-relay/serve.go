@@ -38,9 +38,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		defScale = f
 	}
 	scale := fs.Float64("time-scale", defScale, "shrinks every wait, timeout and retry interval (0.01: five minutes in three seconds); default $RELAY_TIME_SCALE or 1")
+	template := fs.String("template", "", "a template.yaml to run instead of the one built into the binary; its state machine definitions are read beside it, as its DefinitionUri says")
 	simulate := fs.Bool("simulate", false, "answer every API from the built-in simulator even where a base URL is set (the default for each API without one)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: checkpoint-relay serve [--addr 127.0.0.1:3000] [--time-scale F] [--simulate]")
+		fmt.Fprintln(fs.Output(), "usage: checkpoint-relay serve [--addr 127.0.0.1:3000] [--time-scale F] [--simulate] [--template FILE]")
 		fs.PrintDefaults()
 	}
 	if exit, ok := parseFlags(fs, args, stderr); !ok {
@@ -49,7 +50,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if *scale <= 0 || *scale > 1 {
 		return usageError(fs, stderr, errors.New("--time-scale must be in (0, 1]"))
 	}
-	stack, err := localstack.Start(ctx, localstack.Options{Addr: *addr, TimeScale: *scale, Simulate: *simulate})
+	stack, err := localstack.Start(ctx, localstack.Options{Addr: *addr, TimeScale: *scale, Simulate: *simulate, Template: *template})
 	if err != nil {
 		fmt.Fprintf(stderr, "checkpoint-relay serve: %v\n", err)
 		return 1
@@ -87,6 +88,7 @@ func printWalkthrough(w io.Writer, s *localstack.Stack) {
 	}
 	fmt.Fprintf(w, `checkpoint-relay is up at %s (ready in %s)
   DynamoDB (dynalite)   %s  table %s
+                        %s
   Step Functions API    %s  %s
   provider simulator    %s
   relay API key         %s
@@ -110,7 +112,7 @@ Walkthrough (in another shell):
 4. Or open the form_url from step 1 in a browser and type %s.
 
 Press Ctrl-C to stop.
-`, s.URL, s.Ready.Round(time.Millisecond), s.DynamoDBEndpoint, s.TableName, s.SFNEndpoint, s.StateMachineARN,
+`, s.URL, s.Ready.Round(time.Millisecond), s.DynamoDBEndpoint, s.TableName, s.Dynalite, s.SFNEndpoint, s.StateMachineARN,
 		sim, keyLine, demoPhone, s.URL, key, demoPhone, twilioCurl(s.URL), s.URL, key, providersim.DefaultCode)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -24,5 +25,12 @@ func TestServeRefusesBadUsage(t *testing.T) {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 			}
 		})
+	}
+}
+
+func TestServeNamesAMissingTemplate(t *testing.T) {
+	code, _, errOut := runCLI("serve", "--addr", "127.0.0.1:0", "--template", filepath.Join(t.TempDir(), "template.yaml"))
+	if code != 1 || !strings.Contains(errOut, "template") || !strings.Contains(errOut, "no such file") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }

@@ -16,54 +16,82 @@ import (
 	"time"
 )
 
-// ErrNotInstalled is returned when node_modules/.bin/dynalite is missing.
-var ErrNotInstalled = errors.New("dynalite is not installed: run npm install (or make node_modules) in the repository root")
+// Version is the dynalite package.json pins; npx runs this one when no
+// installed dynalite is found.
+const Version = "4.0.0"
+
+// ErrNotInstalled is returned when no dynalite and no npx are found.
+var ErrNotInstalled = errors.New("dynalite is not installed: run `npm install` in the checkpoint-relay repository " +
+	"(or `make node_modules`), or `npm install -g dynalite@" + Version + "`; both need Node.js and npm")
 
 // startTimeout bounds how long node may take to answer; generous because
-// tests share a small machine.
-const startTimeout = 30 * time.Second
+// tests share a small machine and npx may first download the package.
+const startTimeout = 60 * time.Second
 
 // Server is one running dynalite process.
 type Server struct {
 	// Endpoint is the base URL to give the DynamoDB client,
 	// e.g. http://127.0.0.1:41234.
 	Endpoint string
+	// Program is which dynalite runs and where it was found.
+	Program Program
 
 	cmd       *exec.Cmd
 	exited    chan struct{}
 	closeOnce sync.Once
 }
 
-// RepoRoot walks up from the working directory to the directory holding
-// go.mod, where package.json and node_modules live.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+// Program is a way to run dynalite: a command line and where it came from.
+type Program struct {
+	// Argv is the command before dynalite's own flags.
+	Argv []string
+	// Source says in plain words which dynalite this is, e.g.
+	// "node_modules/.bin/dynalite in /src/checkpoint-relay".
+	Source string
 }
 
-// Binary returns the path of the dynalite executable in the repository.
-func Binary() (string, error) {
-	root, err := RepoRoot()
-	if err != nil {
-		return "", err
+// Find looks for dynalite, in this order: a node_modules/.bin/dynalite in
+// the working directory or a parent of it (a checkout whose `npm install`
+// pinned the version), the same beside the running executable (make run's
+// bin/checkpoint-relay, started from elsewhere), dynalite on PATH, and
+// last `npx --yes dynalite@Version`, which downloads it once.
+func Find() (Program, error) {
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
 	}
-	bin := filepath.Join(root, "node_modules", ".bin", "dynalite")
-	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("%w (looked for %s)", ErrNotInstalled, bin)
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			starts = append(starts, filepath.Dir(exe))
+		}
 	}
-	return bin, nil
+	return find(starts)
+}
+
+func find(starts []string) (Program, error) {
+	for _, start := range starts {
+		for dir := start; ; {
+			bin := filepath.Join(dir, "node_modules", ".bin", "dynalite")
+			if st, err := os.Stat(bin); err == nil && !st.IsDir() {
+				return Program{Argv: []string{bin}, Source: "node_modules/.bin/dynalite in " + dir}, nil
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	if bin, err := exec.LookPath("dynalite"); err == nil {
+		return Program{Argv: []string{bin}, Source: "dynalite on PATH (" + bin + ")"}, nil
+	}
+	if npx, err := exec.LookPath("npx"); err == nil {
+		return Program{
+			Argv:   []string{npx, "--yes", "dynalite@" + Version},
+			Source: "npx --yes dynalite@" + Version + " (no installed dynalite found; `npm install` in the repository avoids the download)",
+		}, nil
+	}
+	return Program{}, ErrNotInstalled
 }
 
 // Start runs dynalite in memory on a free loopback port and waits until it
@@ -71,7 +99,7 @@ func Binary() (string, error) {
 // free one is chosen here; if another process takes it first, dynalite
 // exits and Start tries another.
 func Start(ctx context.Context) (*Server, error) {
-	bin, err := Binary()
+	prog, err := Find()
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +109,7 @@ func Start(ctx context.Context) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := start(ctx, bin, port)
+		s, err := start(ctx, prog, port)
 		if err == nil {
 			return s, nil
 		}
@@ -93,18 +121,19 @@ func Start(ctx context.Context) (*Server, error) {
 	return nil, lastErr
 }
 
-func start(ctx context.Context, bin string, port int) (*Server, error) {
+func start(ctx context.Context, prog Program, port int) (*Server, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	// Tables become ACTIVE at once: the relay never waits on table state.
-	cmd := exec.Command(bin, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+	args := append(append([]string(nil), prog.Argv[1:]...), "--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	cmd := exec.Command(prog.Argv[0], args...)
 	cmd.Stdout = nil
 	cmd.Stderr = os.Stderr
-	setParentDeathSignal(cmd)
+	setProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start dynalite: %w", err)
+		return nil, fmt.Errorf("start dynalite (%s): %w", prog.Source, err)
 	}
-	s := &Server{Endpoint: "http://" + addr, cmd: cmd, exited: make(chan struct{})}
+	s := &Server{Endpoint: "http://" + addr, Program: prog, cmd: cmd, exited: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		close(s.exited)
@@ -122,10 +151,10 @@ func start(ctx context.Context, bin string, port int) (*Server, error) {
 		}
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("dynalite exited before listening on %s", addr)
+			return nil, fmt.Errorf("dynalite (%s) exited before listening on %s", prog.Source, addr)
 		case <-deadline.C:
 			_ = s.Close()
-			return nil, fmt.Errorf("dynalite did not listen on %s within %s", addr, startTimeout)
+			return nil, fmt.Errorf("dynalite (%s) did not listen on %s within %s", prog.Source, addr, startTimeout)
 		case <-ctx.Done():
 			_ = s.Close()
 			return nil, ctx.Err()
@@ -134,10 +163,11 @@ func start(ctx context.Context, bin string, port int) (*Server, error) {
 	}
 }
 
-// Close stops the process and waits for it to exit.
+// Close stops the process, and whatever it started (npx runs dynalite
+// as a child of its own), and waits for it to exit.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		_ = s.cmd.Process.Kill()
+		killGroup(s.cmd)
 		<-s.exited
 	})
 	return nil

@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	checkpointrelay "github.com/checkpoint-relay/checkpoint-relay"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/apigw"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/app"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/asl"
@@ -64,9 +66,10 @@ type Options struct {
 	// even where a base URL is configured. Without it, the simulator still
 	// stands in for each API whose base URL is not set.
 	Simulate bool
-	// Root is the directory of template.yaml; empty finds the repository
-	// root from the working directory.
-	Root string
+	// Template is a template.yaml on disk, its state machine definitions
+	// beside it as its DefinitionUri says; empty runs the template and
+	// definitions embedded in the binary (checkpointrelay.Files).
+	Template string
 	// Logger receives the stack's own lines; nil logs to stderr.
 	Logger *slog.Logger
 }
@@ -85,7 +88,9 @@ type Stack struct {
 	TableName       string
 	// DynamoDBEndpoint and SFNEndpoint are the local AWS endpoints.
 	DynamoDBEndpoint string
-	SFNEndpoint      string
+	// Dynalite says which dynalite serves DynamoDB and where it was found.
+	Dynalite    string
+	SFNEndpoint string
 	// Simulated lists the APIs the simulator answers for.
 	Simulated []checkpoint.API
 	// RelayAPIKey is the bearer key of POST /v1/checkpoints.
@@ -115,14 +120,14 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	if opts.Root == "" {
-		if opts.Root, err = dynalite.RepoRoot(); err != nil {
-			return nil, err
-		}
+	var files fs.FS = checkpointrelay.Files
+	name := "template.yaml"
+	if opts.Template != "" {
+		files, name = os.DirFS(filepath.Dir(opts.Template)), filepath.Base(opts.Template)
 	}
-	tpl, err := samtemplate.Load(filepath.Join(opts.Root, "template.yaml"))
+	tpl, err := samtemplate.Load(files, name)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("template: %w", err)
 	}
 	s := &Stack{log: opts.Logger}
 	// Whatever started before a failure is stopped again.
@@ -195,6 +200,7 @@ func (s *Stack) startDynamoDB(ctx context.Context, tpl *samtemplate.Template) er
 	}
 	s.closers = append(s.closers, func(context.Context) error { return db.Close() })
 	s.DynamoDBEndpoint = db.Endpoint
+	s.Dynalite = db.Program.Source
 	s.TableName = "checkpoint-relay-local"
 	client := dynamodb.New(dynamodb.Options{
 		Region:       Region,

@@ -72,7 +72,7 @@ func TestEventsRunThroughTheirHandlers(t *testing.T) {
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	st, err := localstack.Start(ctx, localstack.Options{
-		Addr: "127.0.0.1:0", TimeScale: 0.01, Simulate: true, Root: repoRoot(t),
+		Addr: "127.0.0.1:0", TimeScale: 0.01, Simulate: true,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -90,7 +90,7 @@ func repoRoot(t *testing.T) string {
 
 func loadTemplate(t *testing.T) *samtemplate.Template {
 	t.Helper()
-	tmpl, err := samtemplate.Load(filepath.Join(repoRoot(t), "template.yaml"))
+	tmpl, err := samtemplate.Load(os.DirFS(repoRoot(t)), "template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"sort"
@@ -34,9 +34,10 @@ const (
 
 // Template is a parsed template.yaml.
 type Template struct {
-	// Dir is the directory the template was read from; CodeUri and
-	// DefinitionUri are relative to it.
-	Dir string
+	// files holds the template and the files it names; dir is the
+	// template's directory in it, which DefinitionUri is relative to.
+	files fs.FS
+	dir   string
 	// Parameters by name.
 	Parameters map[string]Parameter
 	// Conditions by name, each a long-form condition expression.
@@ -230,21 +231,23 @@ type StateMachine struct {
 	Policies      []Policy
 }
 
-// Load reads and parses the template at file.
-func Load(file string) (*Template, error) {
-	b, err := os.ReadFile(file)
+// Load reads and parses the template at name in files, which also holds
+// the state machine definitions it names: os.DirFS for a checkout, the
+// files embedded in the binary otherwise.
+func Load(files fs.FS, name string) (*Template, error) {
+	b, err := fs.ReadFile(files, name)
 	if err != nil {
 		return nil, err
 	}
 	t, err := Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	t.Dir = filepath.Dir(file)
+	t.files, t.dir = files, path.Dir(name)
 	return t, nil
 }
 
-// Parse parses a template. Dir is left empty.
+// Parse parses a template. It names no files: Definition fails.
 func Parse(b []byte) (*Template, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
@@ -474,7 +477,10 @@ func (t *Template) StateMachine() (StateMachine, bool) {
 
 // Definition reads the state machine's definition file.
 func (t *Template) Definition(sm StateMachine) ([]byte, error) {
-	return os.ReadFile(filepath.Join(t.Dir, filepath.FromSlash(sm.DefinitionURI)))
+	if t.files == nil {
+		return nil, errors.New("the template was parsed from bytes: it names no files")
+	}
+	return fs.ReadFile(t.files, path.Join(t.dir, filepath.ToSlash(sm.DefinitionURI)))
 }
 
 // FunctionRefs maps each DefinitionSubstitutions key that names a function
