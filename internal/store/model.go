@@ -44,6 +44,18 @@ type Checkpoint struct {
 	// Idempotency-Key, when one was sent.
 	IdempotencyFP string `dynamodbav:"idempotency_fp,omitempty"`
 
+	// AcceptAnySender is the registration's accept_any_sender: the
+	// recipient receives only this account's messages, so a code whose
+	// service is not recognised, or a mail that does not authenticate, is
+	// taken all the same (package attribution).
+	AcceptAnySender bool `dynamodbav:"accept_any_sender,omitempty"`
+	// CodeRequestedAt is the last code request after the registration (a
+	// resend); zero until one. See RequestedAt.
+	CodeRequestedAt time.Time `dynamodbav:"code_requested_at,omitempty"`
+	// UntrustedSenders are the fingerprints of senders whose code was wrong
+	// here (and right for no other candidate) since the last code request.
+	UntrustedSenders []string `dynamodbav:"untrusted_senders,stringset,omitempty"`
+
 	Status    checkpoint.Status `dynamodbav:"status"`
 	Reason    string            `dynamodbav:"reason,omitempty"`
 	CreatedAt time.Time         `dynamodbav:"created_at"`
@@ -78,6 +90,15 @@ type Checkpoint struct {
 	Events        []Event `dynamodbav:"events"`
 	EventsDropped int     `dynamodbav:"events_dropped,omitempty"`
 	Version       int64   `dynamodbav:"version"`
+}
+
+// RequestedAt is the checkpoint's last code request: its registration or
+// its last resend.
+func (c *Checkpoint) RequestedAt() time.Time {
+	if c.CodeRequestedAt.After(c.CreatedAt) {
+		return c.CodeRequestedAt
+	}
+	return c.CreatedAt
 }
 
 // UsedCode reports whether a code with this fingerprint was submitted.

@@ -459,6 +459,12 @@ func (o Outcome) apply(u *update) {
 	if o.Event.Kind != "" {
 		u.AppendEvent(o.Event)
 	}
+	if o.Resends > 0 {
+		// A fresh code was requested: a sender distrusted for the old one
+		// (the provider's own short code that delivered a stale code) is
+		// trusted again.
+		u.Set("code_requested_at", o.Event.At).Remove("untrusted_senders")
+	}
 	for attrName, n := range map[string]int{
 		"wrong_codes": o.WrongCodes, "form_wrong_codes": o.FormWrongCodes,
 		"resends": o.Resends, "polls": o.Polls,
