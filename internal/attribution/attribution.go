@@ -99,9 +99,11 @@ type Message struct {
 	AuthDetail      string
 }
 
-// Time is the message's time for rules 3 and 5: its own where known.
+// Time is the message's time for rules 3 and 5: its own where known, but
+// never later than its arrival (a sender's clock, or a forged Date, must
+// not make a message look fresher than it is).
 func (m Message) Time() time.Time {
-	if !m.SentAt.IsZero() {
+	if !m.SentAt.IsZero() && (m.ArrivedAt.IsZero() || m.SentAt.Before(m.ArrivedAt)) {
 		return m.SentAt
 	}
 	return m.ArrivedAt

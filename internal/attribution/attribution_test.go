@@ -145,6 +145,14 @@ func TestMessageTimeIsItsOwnWhereGiven(t *testing.T) {
 	}
 }
 
+func TestMessageTimeNeverAfterArrival(t *testing.T) {
+	m := sms("LINKEDIN", t0)
+	m.SentAt = t0.Add(time.Hour)
+	if !m.Time().Equal(t0) {
+		t.Fatalf("time = %v, want the arrival", m.Time())
+	}
+}
+
 func TestEarlyWindow(t *testing.T) {
 	c := cand("cp_1", checkpoint.ProviderLinkedIn, t0)
 	for _, tc := range []struct {

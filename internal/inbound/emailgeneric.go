@@ -60,7 +60,7 @@ func (e EmailGeneric) Parse(_ context.Context, r Request) (Parsed, error) {
 	case g.Raw != "":
 		msg.RawMIME = []byte(g.Raw)
 	default:
-		msg.Subject, msg.TextBody, msg.HTMLBody = g.Subject, g.Text, g.HTML
+		msg.FromHeader, msg.Subject, msg.TextBody, msg.HTMLBody = g.From, g.Subject, g.Text, g.HTML
 	}
 	if msg.RawMIME != nil {
 		hdrRcpt, _ = rawHeaderRecipients(msg.RawMIME)

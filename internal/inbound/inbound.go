@@ -65,6 +65,9 @@ type Message struct {
 	// From is the sender as the provider gave it (normalised to E.164 when
 	// it is a phone number); informational only.
 	From string
+	// FromHeader is a mail's From header when the source posts parsed
+	// parts (with RawMIME it is read from the mail).
+	FromHeader string
 	// Text is the SMS text.
 	Text string
 	// RawMIME is the full email when the source provides it; otherwise the
@@ -73,11 +76,14 @@ type Message struct {
 	Subject  string
 	TextBody string
 	HTMLBody string
-	// SentAt is the message's own time where the source gives one (a
-	// forwarder app's receive time); zero otherwise.
+	// SentAt is the message's own time where the source gives one (Telnyx
+	// received_at, Vonage message-timestamp, a forwarder app's receive
+	// time, the generic endpoint's sent_at); zero otherwise. A mail's Date
+	// is read from the mail.
 	SentAt time.Time
 	// Verdicts are what the receiving mail service itself concluded about
-	// a mail, where its webhook says (nil otherwise), for mailauth.Verify.
+	// a mail, where its webhook says (nil otherwise; SES, SendGrid,
+	// Postmark, ForwardEmail), for mailauth.Verify.
 	Verdicts *mailauth.Verdicts
 }
 

@@ -76,6 +76,7 @@ func (g *Mailgun) Parse(_ context.Context, r Request) (Parsed, error) {
 	} else {
 		headers = mailgunHeaders(form.Get("message-headers"))
 		hdrRcpt = headerRecipients(headers)
+		msg.FromHeader = form.Get("from")
 		msg.Subject = form.Get("subject")
 		msg.TextBody = form.Get("body-plain")
 		msg.HTMLBody = form.Get("body-html")

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/mailauth"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
@@ -72,7 +73,8 @@ func (s SendGrid) Parse(_ context.Context, r Request) (Parsed, error) {
 			return Parsed{}, malformed("envelope json: %v", err)
 		}
 	}
-	msg := Message{Source: SourceSendGrid, Channel: checkpoint.ChannelEmail, From: strings.ToLower(env.From)}
+	msg := Message{Source: SourceSendGrid, Channel: checkpoint.ChannelEmail, From: strings.ToLower(env.From),
+		Verdicts: &mailauth.Verdicts{DKIMDomains: sendgridDKIM(form.Get("dkim")), SPF: form.Get("SPF"), EnvelopeFrom: env.From}}
 	var hdrRcpt []string
 	var headers textproto.MIMEHeader
 	if raw := form.Get("email"); raw != "" {
@@ -83,6 +85,7 @@ func (s SendGrid) Parse(_ context.Context, r Request) (Parsed, error) {
 		hdrRcpt = headerRecipients(headers)
 		charsets := map[string]string{}
 		_ = strictjson.Unmarshal([]byte(form.Get("charsets")), &charsets)
+		msg.FromHeader = decodeCharset(form.Get("from"), charsets["from"])
 		msg.Subject = decodeCharset(form.Get("subject"), charsets["subject"])
 		msg.TextBody = decodeCharset(form.Get("text"), charsets["text"])
 		msg.HTMLBody = decodeCharset(form.Get("html"), charsets["html"])
@@ -132,4 +135,20 @@ func decodeCharset(v, charset string) string {
 
 func constantEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// sendgridDKIM reads Inbound Parse's dkim field, "{@example.com : pass}"
+// or "{@a.com : pass, @b.com : fail}": signing domain -> result.
+func sendgridDKIM(v string) map[string]string {
+	v = strings.TrimSpace(v)
+	v = strings.TrimSuffix(strings.TrimPrefix(v, "{"), "}")
+	out := map[string]string{}
+	for _, part := range strings.Split(v, ",") {
+		d, res, ok := strings.Cut(part, ":")
+		d = strings.TrimPrefix(strings.TrimSpace(d), "@")
+		if ok && d != "" {
+			out[strings.ToLower(d)] = strings.ToLower(strings.TrimSpace(res))
+		}
+	}
+	return out
 }

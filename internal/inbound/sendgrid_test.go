@@ -5,6 +5,7 @@ import (
 	"context"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
@@ -93,6 +94,10 @@ func TestSendGrid(t *testing.T) {
 			m := p.Messages[0]
 			if m.MessageID != tc.wantID || !equal(m.Recipients, tc.wantRcpt) {
 				t.Errorf("message = id %q rcpt %v", m.MessageID, m.Recipients)
+			}
+			if m.RawMIME == nil && (m.Verdicts == nil || m.Verdicts.DKIMDomains["mail.instagram.com"] != "pass" || m.Verdicts.SPF != "pass" ||
+				!strings.Contains(m.FromHeader, "@mail.instagram.com")) {
+				t.Errorf("parsed mode: verdicts %+v, from %q", m.Verdicts, m.FromHeader)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/mailauth"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
@@ -19,6 +20,10 @@ const MaxRawMail = 10 << 20
 type ObjectGetter interface {
 	GetObject(ctx context.Context, bucket, key string, max int64) ([]byte, error)
 }
+
+// SESAuthServID is the authserv-id of the Authentication-Results header
+// SES adds to the mails it receives.
+const SESAuthServID = "amazonses.com"
 
 // SES reads SES receipt notifications delivered by SNS over HTTPS. The
 // receipt rule either publishes the mail itself (an SNS action: the raw
@@ -56,6 +61,9 @@ type sesNotification struct {
 		Recipients   []string `json:"recipients"`
 		SpamVerdict  verdict  `json:"spamVerdict"`
 		VirusVerdict verdict  `json:"virusVerdict"`
+		DKIMVerdict  verdict  `json:"dkimVerdict"`
+		SPFVerdict   verdict  `json:"spfVerdict"`
+		DMARCVerdict verdict  `json:"dmarcVerdict"`
 		Action       struct {
 			Type       string `json:"type"`
 			Encoding   string `json:"encoding"`
@@ -116,6 +124,11 @@ func (s SES) Parse(ctx context.Context, r Request) (Parsed, error) {
 		Recipients: rcpt,
 		From:       strings.ToLower(n.Mail.Source),
 		RawMIME:    raw,
+		// SES writes its own Authentication-Results (authserv-id
+		// amazonses.com) on top of the mail and reports the same verdicts
+		// in the receipt.
+		Verdicts: &mailauth.Verdicts{AuthServID: SESAuthServID, DKIM: n.Receipt.DKIMVerdict.Status,
+			SPF: n.Receipt.SPFVerdict.Status, DMARC: n.Receipt.DMARCVerdict.Status, EnvelopeFrom: n.Mail.Source},
 	}}}, nil
 }
 

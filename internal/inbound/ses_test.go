@@ -247,6 +247,10 @@ func TestSESNotification(t *testing.T) {
 				m.Channel != checkpoint.ChannelEmail || !equal(m.Recipients, want) || string(m.RawMIME) != forwardedMail {
 				t.Errorf("message = %+v", m)
 			}
+			if v := m.Verdicts; v == nil || v.AuthServID != "amazonses.com" || v.DKIM != "PASS" || v.SPF != "PASS" || v.DMARC != "PASS" ||
+				v.EnvelopeFrom != "security-noreply@linkedin.com" {
+				t.Errorf("verdicts = %+v", v)
+			}
 		})
 	}
 	if got := f.certGets.Load(); got != 1 {

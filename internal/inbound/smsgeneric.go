@@ -3,6 +3,7 @@ package inbound
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
@@ -27,6 +28,10 @@ type genericSMS struct {
 	To   stringOrArr `json:"to"`
 	From string      `json:"from"`
 	Text string      `json:"text"`
+	// SentAt is the message's own time (RFC 3339), when the sender knows
+	// it: a message sent before the code request it would answer is not
+	// used.
+	SentAt string `json:"sent_at"`
 }
 
 // Parse implements Source.
@@ -49,6 +54,7 @@ func (s SMSGeneric) Parse(_ context.Context, r Request) (Parsed, error) {
 		Channel:    checkpoint.ChannelSMS,
 		Recipients: rcpt,
 		From:       senderPhone(m.From),
+		SentAt:     firstTime(time.RFC3339Nano, m.SentAt),
 		Text:       m.Text,
 	}}}, nil
 }

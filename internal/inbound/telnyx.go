@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
@@ -25,13 +26,15 @@ func (Telnyx) Name() string { return SourceTelnyx }
 // telnyxEvent is the v2 webhook envelope of message.received.
 type telnyxEvent struct {
 	Data struct {
-		EventType string `json:"event_type"`
-		ID        string `json:"id"`
-		Payload   struct {
-			ID        string `json:"id"`
-			Direction string `json:"direction"`
-			Text      string `json:"text"`
-			From      struct {
+		EventType  string `json:"event_type"`
+		ID         string `json:"id"`
+		OccurredAt string `json:"occurred_at"`
+		Payload    struct {
+			ID         string `json:"id"`
+			ReceivedAt string `json:"received_at"`
+			Direction  string `json:"direction"`
+			Text       string `json:"text"`
+			From       struct {
 				PhoneNumber string `json:"phone_number"`
 			} `json:"from"`
 			To []struct {
@@ -89,6 +92,7 @@ func (t Telnyx) Parse(_ context.Context, r Request) (Parsed, error) {
 		Channel:    checkpoint.ChannelSMS,
 		Recipients: rcpt,
 		From:       senderPhone(p.From.PhoneNumber),
+		SentAt:     firstTime(time.RFC3339Nano, p.ReceivedAt, ev.Data.OccurredAt),
 		Text:       p.Text,
 	}}}, nil
 }

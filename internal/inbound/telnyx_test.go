@@ -84,7 +84,8 @@ func TestTelnyx(t *testing.T) {
 			}
 			m := p.Messages[0]
 			if m.MessageID != "84cca175-9755-4859-b67f-4730d7f58aa3" || !equal(m.Recipients, []string{"+13125550002"}) ||
-				m.From != "+13125550001" || m.Text != "Instagram code: 318 204" {
+				m.From != "+13125550001" || m.Text != "Instagram code: 318 204" ||
+				!m.SentAt.Equal(time.Date(2026, 11, 23, 9, 29, 57, 0, time.UTC)) {
 				t.Errorf("message = %+v", m)
 			}
 		})

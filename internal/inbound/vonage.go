@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
@@ -115,6 +116,7 @@ func vonageSMS(p map[string]string) (Parsed, error) {
 		Channel:    checkpoint.ChannelSMS,
 		Recipients: rcpt,
 		From:       senderPhone(p["msisdn"]),
+		SentAt:     firstTime(vonageTimestamp, p["message-timestamp"]),
 		Text:       p["text"],
 	}}}, nil
 }
@@ -127,7 +129,11 @@ type vonageMessage struct {
 	From        string `json:"from"`
 	Text        string `json:"text"`
 	MessageType string `json:"message_type"`
+	Timestamp   string `json:"timestamp"`
 }
+
+// vonageTimestamp is the SMS API's message-timestamp layout (UTC).
+const vonageTimestamp = "2006-01-02 15:04:05"
 
 func parseVonageMessages(body []byte) (Parsed, error) {
 	var m vonageMessage
@@ -153,6 +159,7 @@ func parseVonageMessages(body []byte) (Parsed, error) {
 		Channel:    checkpoint.ChannelSMS,
 		Recipients: rcpt,
 		From:       senderPhone(m.From),
+		SentAt:     firstTime(time.RFC3339Nano, m.Timestamp),
 		Text:       m.Text,
 	}}}, nil
 }

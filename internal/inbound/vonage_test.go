@@ -150,7 +150,8 @@ func TestVonageSMSAPI(t *testing.T) {
 			}
 			m := p.Messages[0]
 			if m.MessageID != "0A0000000123ABCD1" || !equal(m.Recipients, []string{"+447700900000"}) ||
-				m.From != "+447700900001" || !strings.HasPrefix(m.Text, "123456 is your") {
+				m.From != "+447700900001" || !strings.HasPrefix(m.Text, "123456 is your") ||
+				!m.SentAt.Equal(now.Add(-10*time.Second).Truncate(time.Second)) {
 				t.Errorf("message = %+v", m)
 			}
 		})
@@ -198,6 +199,9 @@ func TestVonageMessagesAPI(t *testing.T) {
 				return
 			}
 			m := p.Messages[0]
+			if !m.SentAt.Equal(time.Date(2026, 11, 23, 9, 29, 50, 0, time.UTC)) {
+				t.Errorf("sent at %v, want the message's timestamp", m.SentAt)
+			}
 			if m.MessageID != "aaaaaaaa-bbbb-cccc-dddd-0123456789ab" || !equal(m.Recipients, []string{"+447700900000"}) || m.Text != "Your code is 552211" {
 				t.Errorf("message = %+v", m)
 			}

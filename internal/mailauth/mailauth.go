@@ -118,8 +118,12 @@ func (r Result) Authenticated() bool { return r.Domain != "" }
 
 // Verify checks one mail. raw is the whole RFC 5322 message when the source
 // gives it (nil when it only posts parsed parts: then only the verdicts
-// count); from is the From header value when raw is nil.
-func (v *Verifier) Verify(ctx context.Context, raw []byte, from string, verdicts Verdicts) Result {
+// count); from is the From header value when raw is nil; verdicts may be
+// nil.
+func (v *Verifier) Verify(ctx context.Context, raw []byte, from string, verdicts *Verdicts) Result {
+	if verdicts == nil {
+		verdicts = &Verdicts{}
+	}
 	var hdr mail.Header
 	if len(raw) > 0 {
 		m, err := mail.ReadMessage(bytes.NewReader(raw))
@@ -144,7 +148,7 @@ func (v *Verifier) Verify(ctx context.Context, raw []byte, from string, verdicts
 		}
 		return r
 	}
-	if how, pass := receiverPass(verdicts, fromDomain); pass {
+	if how, pass := receiverPass(*verdicts, fromDomain); pass {
 		return ok(how)
 	}
 	if hdr != nil && verdicts.AuthServID != "" {

@@ -110,7 +110,7 @@ func TestDKIM(t *testing.T) {
 		{"two From headers", "From: x@attacker.example\r\n" + signed, "", "2 From headers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := New(Config{Resolver: k.dns}).Verify(context.Background(), []byte(tc.raw), "", Verdicts{})
+			r := New(Config{Resolver: k.dns}).Verify(context.Background(), []byte(tc.raw), "", nil)
 			if r.Provider != tc.provider || !strings.Contains(r.Detail, tc.detail) {
 				t.Fatalf("result %+v, want provider %q and detail with %q", r, tc.provider, tc.detail)
 			}
@@ -124,7 +124,7 @@ func TestDKIM(t *testing.T) {
 func TestNoDNSAnswerFailsClosed(t *testing.T) {
 	k := newKeyring(t)
 	signed := k.sign(linkedInMail("security-noreply@linkedin.com"), "linkedin.com")
-	r := New(Config{Resolver: testDNS{}}).Verify(context.Background(), []byte(signed), "", Verdicts{})
+	r := New(Config{Resolver: testDNS{}}).Verify(context.Background(), []byte(signed), "", nil)
 	if r.Authenticated() || r.Provider != "" {
 		t.Fatalf("verified without its key: %+v", r)
 	}
@@ -153,7 +153,7 @@ func TestReceiverVerdicts(t *testing.T) {
 		{"parsed parts and no verdict", nil, "security-noreply@linkedin.com", Verdicts{}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := New(Config{Resolver: testDNS{}}).Verify(context.Background(), tc.raw, tc.from, tc.vd)
+			r := New(Config{Resolver: testDNS{}}).Verify(context.Background(), tc.raw, tc.from, &tc.vd)
 			if r.Provider != tc.want {
 				t.Fatalf("%+v, want %q", r, tc.want)
 			}
@@ -177,14 +177,14 @@ func TestAuthenticationResultsOnlyTheReceiversTopmost(t *testing.T) {
 		{"the receiver's pass above another's", pass + forgedOther + plain, checkpoint.ProviderLinkedIn},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := New(Config{Resolver: testDNS{}}).Verify(context.Background(), []byte(tc.raw), "", Verdicts{AuthServID: "amazonses.com"})
+			r := New(Config{Resolver: testDNS{}}).Verify(context.Background(), []byte(tc.raw), "", &Verdicts{AuthServID: "amazonses.com"})
 			if r.Provider != tc.want {
 				t.Fatalf("%+v, want %q", r, tc.want)
 			}
 		})
 	}
 	// Without a configured authserv-id no header counts.
-	r := New(Config{Resolver: testDNS{}}).Verify(context.Background(), []byte(pass+plain), "", Verdicts{})
+	r := New(Config{Resolver: testDNS{}}).Verify(context.Background(), []byte(pass+plain), "", nil)
 	if r.Authenticated() {
 		t.Fatalf("a header counted with no receiving service configured: %+v", r)
 	}
@@ -324,7 +324,7 @@ func TestGmailForwardedCopy(t *testing.T) {
 			trusted, "", "not a trusted forwarder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := New(tc.cfg).Verify(context.Background(), []byte(tc.raw), "", Verdicts{})
+			r := New(tc.cfg).Verify(context.Background(), []byte(tc.raw), "", nil)
 			if r.Provider != tc.want || !strings.Contains(r.Detail, tc.detail) {
 				t.Fatalf("%+v, want %q with %q", r, tc.want, tc.detail)
 			}
