@@ -410,10 +410,14 @@ func (s *Stack) wireFunctions(ctx context.Context, tpl *samtemplate.Template, fn
 			pattern = rt.Path
 		}
 		route := rt
-		mux.Handle(pattern, apigw.HTTPHandler(route.Key(), func(r *http.Request) map[string]string {
+		var handler http.Handler = apigw.HTTPHandler(route.Key(), func(r *http.Request) map[string]string {
 			params, _ := route.Match(r.Method, r.URL.Path)
 			return params
-		}, h))
+		}, h)
+		if route.Key() == registrationRoute && s.Simulator != nil {
+			handler = &simulatedLogins{stack: s, next: handler, answered: map[string]bool{}}
+		}
+		mux.Handle(pattern, handler)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ func (s *Simulator) routes() {
 	mux.HandleFunc("DELETE /_sim/accounts", s.controlReset)
 	mux.HandleFunc("GET /_sim/accounts/{api}/{id}", s.controlGet)
 	mux.HandleFunc("POST /_sim/accounts/{api}/{id}/approve", s.controlApprove)
+	mux.HandleFunc("POST /_sim/accounts/{api}/{id}/login", s.controlLogin)
 	s.mux = mux
 }
 
@@ -342,6 +343,25 @@ func (s *Simulator) controlApprove(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, "application/json", controlError{err.Error()})
 		return
 	}
+	writeJSON(w, http.StatusOK, "application/json", st)
+}
+
+// controlLogin starts a new login (Login); the body, optional, is
+// {"totp_secret": "..."}.
+func (s *Simulator) controlLogin(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		TOTPSecret string `json:"totp_secret"`
+	}
+	if r.ContentLength != 0 && !readJSON(r, &b) {
+		writeJSON(w, http.StatusBadRequest, "application/json", controlError{`the body, if any, must be {"totp_secret": "..."}`})
+		return
+	}
+	api, id := checkpoint.API(r.PathValue("api")), r.PathValue("id")
+	if err := s.Login(api, id, b.TOTPSecret); err != nil {
+		writeJSON(w, http.StatusBadRequest, "application/json", controlError{err.Error()})
+		return
+	}
+	st, _ := s.Stats(api, id)
 	writeJSON(w, http.StatusOK, "application/json", st)
 }
 

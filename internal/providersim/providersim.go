@@ -221,6 +221,42 @@ func (s *Simulator) SetAccount(a Account) error {
 	return nil
 }
 
+// Login starts a new login of the account, as an app's call that stopped
+// at a checkpoint does on the real API: the intent starts again (pending,
+// counters, chain position, approval and expiry reset), so the right code
+// is needed again, while what was programmed (code, chain, outages,
+// delays) stays. A non-empty totpSecret becomes the account's
+// authenticator secret: the user shared with the app the secret the
+// provider knows. The local stack calls it for every registration.
+func (s *Simulator) Login(api checkpoint.API, accountID, totpSecret string) error {
+	if !api.Valid() {
+		return fmt.Errorf("unknown api %q", api)
+	}
+	if accountID == "" {
+		return errors.New("account_id is required")
+	}
+	if totpSecret != "" {
+		if _, err := totp.GenerateCode(totpSecret, time.Now()); err != nil {
+			return fmt.Errorf("totp_secret is not a base32 secret: %w", err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := accountKey(api, accountID)
+	spec := defaultAccount
+	spec.API, spec.AccountID = api, accountID
+	acc := s.newAccount(spec)
+	if old, ok := s.accounts[key]; ok {
+		acc.spec, acc.codeHash, acc.totp = old.spec, old.codeHash, old.totp
+		acc.stats.Checkpoint = old.spec.Type
+	}
+	if totpSecret != "" {
+		acc.totp = totpSecret
+	}
+	s.accounts[key] = acc
+	return nil
+}
+
 // Reset forgets every account, programmed or not.
 func (s *Simulator) Reset() {
 	s.mu.Lock()

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providerapi"
 )
@@ -484,6 +486,73 @@ func TestSolveDelayAnswersLateAfterTheAccountChanged(t *testing.T) {
 	for _, bad := range []int{-1, MaxSolveDelayMS + 1} {
 		if err := sim.SetAccount(Account{API: checkpoint.APIEdges, AccountID: "bad", SolveDelayMS: bad}); err == nil {
 			t.Errorf("solve_delay_ms %d accepted", bad)
+		}
+	}
+}
+
+// TestLoginNeedsTheRightCodeAgain: a connected account logs in again (a
+// new registration); its checkpoint is back, so a wrong code is wrong and
+// only the programmed right code connects. A secret given at login makes
+// its authenticator code the right one.
+func TestLoginNeedsTheRightCodeAgain(t *testing.T) {
+	sim, _, base := newSim(t)
+	c, _ := providerapi.NewPostpress(providerapi.Config{BaseURL: base, APIKey: "pp-key"})
+	solve := func(code string) checkpoint.Outcome {
+		t.Helper()
+		res, _ := c.Solve(context.Background(), providerapi.SolveRequest{AccountID: "acc_demo", Provider: checkpoint.ProviderLinkedIn, Code: code})
+		return res.Outcome
+	}
+	if err := sim.SetAccount(Account{API: checkpoint.APIPostpress, AccountID: "acc_demo", Code: "777111"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := solve("777111"); got != checkpoint.Connected {
+		t.Fatalf("right code: %s", got)
+	}
+	if got := solve("000000"); got != checkpoint.Connected {
+		t.Fatalf("a connected account answers connected to anything, as the API does: %s", got)
+	}
+
+	resp, err := http.Post(base+"/_sim/accounts/postpress/acc_demo/login", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st Stats
+	_ = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || st.State != StatePending || st.SolveCalls != 0 {
+		t.Fatalf("login: %d %+v", resp.StatusCode, st)
+	}
+	if got := solve("000000"); got != checkpoint.InvalidCode {
+		t.Fatalf("wrong code after a new login: %s, want invalid_code", got)
+	}
+	if got := solve("777111"); got != checkpoint.Connected {
+		t.Fatalf("the programmed code after a new login: %s", got)
+	}
+
+	const secret = "JBSWY3DPEHPK3PXP"
+	if err := sim.Login(checkpoint.APIPostpress, "acc_totp", secret); err != nil {
+		t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(secret, sim.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := c.Solve(context.Background(), providerapi.SolveRequest{AccountID: "acc_totp", Provider: checkpoint.ProviderLinkedIn, Code: code})
+	if res.Outcome != checkpoint.Connected {
+		t.Fatalf("the authenticator code of the secret given at login: %+v", res)
+	}
+	for _, bad := range []struct{ path, body string }{
+		{"/_sim/accounts/acme/x/login", ""},
+		{"/_sim/accounts/postpress/x/login", `{"totp_secret":"not base32!"}`},
+		{"/_sim/accounts/postpress/x/login", `nope`},
+	} {
+		resp, err := http.Post(base+bad.path, "application/json", strings.NewReader(bad.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("%s %s: %d, want 400", bad.path, bad.body, resp.StatusCode)
 		}
 	}
 }
