@@ -2,8 +2,9 @@
 // and says which service sent it and how sure it is.
 //
 // Every string that has the form of a code (4 to 8 digits, "123 456",
-// "G-123456", a word of letters and digits, an origin-bound line) is a
-// candidate. Each candidate is scored: its form gives a base; code words in
+// "734-2190", "G-123456", a word of letters and digits, "K 7 X Q 2 P", an
+// origin-bound line; 3, 9 and 10 digits and letter codes count only right
+// after a code word) is a candidate. An origin-bound line wins outright. Each candidate is scored: its form gives a base; code words in
 // many languages near it raise it, the closer the more; words that make it
 // an amount, a date, an order, a phone number or an address lower it. The
 // best candidate is returned when it scores high enough and no different
@@ -19,8 +20,9 @@ import (
 
 // Result is what was read out of one message.
 type Result struct {
-	// Code is the code, in ASCII digits and upper-case letters without
-	// separators; "" when none was found.
+	// Code is the code, in ASCII digits and letters without separators,
+	// letters in the case they were written in (some providers' codes are
+	// case-sensitive); "" when none was found.
 	Code string
 	// Service names the sender: LINKEDIN, INSTAGRAM, TWITTER, MESSENGER
 	// (Facebook, Messenger, Meta), another service in upper case, or ""
