@@ -8,7 +8,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := 2026.1
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: all test lint fmt-check vet staticcheck unit asl-validate worker-test build run bench fuzz load clean tools node_modules
+.PHONY: all test lint fmt-check vet staticcheck unit asl-validate worker-test build coldstart run bench fuzz load clean tools node_modules
 
 all: test
 
@@ -61,12 +61,18 @@ build:
 # RPC mode provided.al2023 never uses; -trimpath, -buildvcs=false and
 # -s -w make the binary the same wherever it is built (a SAM scratch copy
 # included) and strip what Lambda does not need.
-LAMBDA_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -buildvcs=false -ldflags "-s -w"
+# LAMBDA_GOARCH=amd64 builds for an x86 host (cmd/coldstart runs the binaries here).
+LAMBDA_GOARCH ?= arm64
+LAMBDA_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -buildvcs=false -ldflags "-s -w"
 build-%Function:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 2; }
 	@dir=functions/$$(echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z); \
 	test -f $$dir/main.go || { echo "build-$*Function: no $$dir/main.go" >&2; exit 2; }; \
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./$$dir
+
+## coldstart: each function's init, timed against a local Lambda Runtime API
+coldstart:
+	$(GO) run ./cmd/coldstart $(COLDSTART_FLAGS)
 
 ## run: the whole relay on this machine (dynalite, gateway, Step Functions runner, simulator).
 ## The binary replaces the recipe's shell (exec), so the signal make forwards

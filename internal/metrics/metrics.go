@@ -100,47 +100,58 @@ func Default() *Recorder {
 	return std
 }
 
+// Each record is published under its full dimension set and the roll-ups
+// listed with it (CloudWatch cannot aggregate across dimensions, and an
+// alarm needs one metric): [] is the metric over everything.
+
 // CodeReceived records a code that reached the relay.
 func CodeReceived(ctx context.Context, channel, source string) {
-	Default().record(ctx, CodesReceived, unitCount, 1, "Channel", channel, "Source", source)
+	Default().record(ctx, CodesReceived, unitCount, 1, dims{"Channel": channel, "Source": source},
+		[]string{"Channel", "Source"}, []string{"Channel"}, []string{})
 }
 
 // CodeAttributed records a code matched to a pending checkpoint.
 func CodeAttributed(ctx context.Context, reason string) {
-	Default().record(ctx, CodesAttributed, unitCount, 1, "Reason", reason)
+	Default().record(ctx, CodesAttributed, unitCount, 1, dims{"Reason": reason}, []string{"Reason"}, []string{})
 }
 
 // CodeRefused records a code given to no checkpoint.
 func CodeRefused(ctx context.Context, reason string) {
-	Default().record(ctx, CodesRefused, unitCount, 1, "Reason", reason)
+	Default().record(ctx, CodesRefused, unitCount, 1, dims{"Reason": reason}, []string{"Reason"}, []string{})
 }
 
 // ProviderCalled records the time from a code's arrival to the provider
 // call that submits it.
 func ProviderCalled(ctx context.Context, channel string, sinceArrival time.Duration) {
-	Default().record(ctx, ArrivalToProviderCall, unitMilliseconds, millis(sinceArrival), "Channel", channel)
+	Default().record(ctx, ArrivalToProviderCall, unitMilliseconds, millis(sinceArrival), dims{"Channel": channel},
+		[]string{"Channel"}, []string{})
 }
 
 // Outcome records a provider call's outcome.
 func Outcome(ctx context.Context, api, outcome string) {
-	Default().record(ctx, Outcomes, unitCount, 1, "API", api, "Outcome", outcome)
+	Default().record(ctx, Outcomes, unitCount, 1, dims{"API": api, "Outcome": outcome},
+		[]string{"API", "Outcome"}, []string{"Outcome"})
 }
 
 // Connected records the time from a checkpoint's registration to its
 // connected end.
 func Connected(ctx context.Context, api string, sinceRegistration time.Duration) {
-	Default().record(ctx, RegistrationToConnected, unitMilliseconds, millis(sinceRegistration), "API", api)
+	Default().record(ctx, RegistrationToConnected, unitMilliseconds, millis(sinceRegistration), dims{"API": api},
+		[]string{"API"}, []string{})
 }
 
 // CallbackFailed records a callback the relay gave up on.
 func CallbackFailed(ctx context.Context, reason string) {
-	Default().record(ctx, CallbacksFailed, unitCount, 1, "Reason", reason)
+	Default().record(ctx, CallbacksFailed, unitCount, 1, dims{"Reason": reason}, []string{"Reason"}, []string{})
 }
 
 // ForwarderSilent records a forwarder found silent.
 func ForwarderSilent(ctx context.Context, kind string) {
-	Default().record(ctx, ForwardersSilent, unitCount, 1, "Kind", kind)
+	Default().record(ctx, ForwardersSilent, unitCount, 1, dims{"Kind": kind}, []string{"Kind"}, []string{})
 }
+
+// dims are a record's dimension values by dimension name.
+type dims map[string]string
 
 func millis(d time.Duration) float64 {
 	if d < 0 {
@@ -167,22 +178,19 @@ type emfMetric struct {
 }
 
 // record writes one record: the metric's value under its name, each
-// dimension's value under the dimension's name, and the Lambda request id
-// (a property, not a dimension) to find the invocation's log lines.
-// dims alternates names and values.
-func (r *Recorder) record(ctx context.Context, name, unit string, value float64, dims ...string) {
-	rec := map[string]any{}
-	names := make([]string, 0, len(dims)/2)
-	for i := 0; i+1 < len(dims); i += 2 {
-		v := dims[i+1]
+// dimension's value under the dimension's name, the dimension sets it is
+// published under, and the Lambda request id (a property, not a
+// dimension) to find the invocation's log lines.
+func (r *Recorder) record(ctx context.Context, name, unit string, value float64, d dims, sets ...[]string) {
+	rec := make(map[string]any, len(d)+3)
+	for k, v := range d {
 		if v == "" {
 			v = "unknown"
 		}
 		if len(v) > maxDimensionValue {
 			v = v[:maxDimensionValue]
 		}
-		names = append(names, dims[i])
-		rec[dims[i]] = v
+		rec[k] = v
 	}
 	rec[name] = value
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
@@ -192,7 +200,7 @@ func (r *Recorder) record(ctx context.Context, name, unit string, value float64,
 		Timestamp: r.now().UnixMilli(),
 		CloudWatchMetrics: []emfMetricSet{{
 			Namespace:  Namespace,
-			Dimensions: [][]string{names},
+			Dimensions: sets,
 			Metrics:    []emfMetric{{Name: name, Unit: unit}},
 		}},
 	}

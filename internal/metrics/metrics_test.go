@@ -54,12 +54,14 @@ func checkSpec(t *testing.T, r record) {
 		t.Fatalf("directive %+v", r.AWS)
 	}
 	d := r.AWS.CloudWatchMetrics[0]
-	if d.Namespace != Namespace || len(d.Dimensions) != 1 || len(d.Metrics) != 1 {
-		t.Fatalf("directive %+v", d)
+	if d.Namespace != Namespace || len(d.Dimensions) < 2 || len(d.Metrics) != 1 {
+		t.Fatalf("directive %+v: want the full dimension set and a roll-up", d)
 	}
-	for _, dim := range d.Dimensions[0] {
-		if s, ok := r.root[dim].(string); !ok || s == "" {
-			t.Errorf("dimension %s = %v, want a non-empty string at the root", dim, r.root[dim])
+	for _, set := range d.Dimensions {
+		for _, dim := range set {
+			if s, ok := r.root[dim].(string); !ok || s == "" {
+				t.Errorf("dimension %s = %v, want a non-empty string at the root", dim, r.root[dim])
+			}
 		}
 	}
 	if _, ok := r.root[d.Metrics[0].Name].(float64); !ok {
@@ -92,15 +94,16 @@ func TestEveryMetricIsOneEMFRecord(t *testing.T) {
 		metric, unit string
 		value        float64
 		dims         map[string]string
+		rollups      [][]string
 	}{
-		{CodesReceived, "Count", 1, map[string]string{"Channel": "sms", "Source": "twilio"}},
-		{CodesAttributed, "Count", 1, map[string]string{"Reason": "most_recent"}},
-		{CodesRefused, "Count", 1, map[string]string{"Reason": "no_pending_checkpoint"}},
-		{ArrivalToProviderCall, "Milliseconds", 1500, map[string]string{"Channel": "email"}},
-		{Outcomes, "Count", 1, map[string]string{"API": "linkup", "Outcome": "connected"}},
-		{RegistrationToConnected, "Milliseconds", 90000, map[string]string{"API": "postpress"}},
-		{CallbacksFailed, "Count", 1, map[string]string{"Reason": "http_500"}},
-		{ForwardersSilent, "Count", 1, map[string]string{"Kind": "sms-gate"}},
+		{CodesReceived, "Count", 1, map[string]string{"Channel": "sms", "Source": "twilio"}, [][]string{{"Channel"}, {}}},
+		{CodesAttributed, "Count", 1, map[string]string{"Reason": "most_recent"}, [][]string{{}}},
+		{CodesRefused, "Count", 1, map[string]string{"Reason": "no_pending_checkpoint"}, [][]string{{}}},
+		{ArrivalToProviderCall, "Milliseconds", 1500, map[string]string{"Channel": "email"}, [][]string{{}}},
+		{Outcomes, "Count", 1, map[string]string{"API": "linkup", "Outcome": "connected"}, [][]string{{"Outcome"}}},
+		{RegistrationToConnected, "Milliseconds", 90000, map[string]string{"API": "postpress"}, [][]string{{}}},
+		{CallbacksFailed, "Count", 1, map[string]string{"Reason": "http_500"}, [][]string{{}}},
+		{ForwardersSilent, "Count", 1, map[string]string{"Kind": "sms-gate"}, [][]string{{}}},
 	}
 	recs := readRecords(t, buf.Bytes())
 	if len(recs) != len(want) {
@@ -119,6 +122,9 @@ func TestEveryMetricIsOneEMFRecord(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, w.dims) {
 			t.Errorf("%s dimensions %v, want %v", w.metric, got, w.dims)
+		}
+		if !reflect.DeepEqual(d.Dimensions[1:], w.rollups) {
+			t.Errorf("%s roll-ups %v, want %v", w.metric, d.Dimensions[1:], w.rollups)
 		}
 		if r.root["requestId"] != "req-1" {
 			t.Errorf("%s: requestId %v", w.metric, r.root["requestId"])
@@ -173,7 +179,7 @@ func BenchmarkRecord(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		r.record(ctx, CodesReceived, unitCount, 1, "Channel", "sms", "Source", "twilio")
+		r.record(ctx, CodesReceived, unitCount, 1, dims{"Channel": "sms", "Source": "twilio"}, []string{"Channel", "Source"}, []string{})
 	}
 }
 
