@@ -55,7 +55,7 @@ func main() {
 }
 
 func run(runs int, only string, asJSON bool) error {
-	tmpl, err := samtemplate.Load("template.yaml")
+	tmpl, err := samtemplate.Load(os.DirFS("."), "template.yaml")
 	if err != nil {
 		return fmt.Errorf("%w (run it from the repository root)", err)
 	}
