@@ -22,6 +22,7 @@ const (
 	kindPromo                   // a marketing offer
 	kindMeeting                 // an invitation to a call
 	kindTravel                  // a flight or a booking, whose letter codes are references
+	kindError                   // an error status ("404 not found")
 	kindStaleBefore             // announces a code that is no longer valid
 	kindStaleAfter              // follows a code that is no longer valid
 	kindNone                    // a match voided by a longer one
@@ -67,6 +68,7 @@ func init() {
 	add(promoWords, kindPromo)
 	add(meetingWords, kindMeeting)
 	add(travelWords, kindTravel)
+	add(errorWords, kindError)
 	add(staleBeforeWords, kindStaleBefore)
 	add(staleAfterWords, kindStaleAfter)
 }

@@ -183,6 +183,12 @@ var travelWords = []keyword{
 	{text: "volo", whole: true}, {text: "рейс"}, {text: "航班"}, {text: "便名"},
 }
 
+// errorWords name an error status: a number right next to one is that
+// status ("404 not found", "error 500").
+var errorWords = []keyword{
+	{text: "error"}, {text: "not found"}, {text: "erreur"}, {text: "fehler"}, {text: "ошибк"}, {text: "错误"},
+}
+
 // currencyWords are currency symbols and codes: a number right next to one
 // is an amount.
 var currencyWords = []keyword{
@@ -258,7 +264,7 @@ var maskWords = []keyword{
 // phoneWords introduce a phone number or a short code to text.
 var phoneWords = []keyword{
 	{text: "call"}, {text: "phone"}, {text: "tel", whole: true}, {text: "tel."}, {text: "telephone"},
-	{text: "mobile"}, {text: "hotline"}, {text: "fax"}, {text: "helpline"}, {text: "dial"}, {text: "stop"},
+	{text: "mobile"}, {text: "hotline"}, {text: "sent to"}, {text: "fax"}, {text: "helpline"}, {text: "dial"}, {text: "stop"},
 	{text: "text"}, {text: "sms to"}, {text: "contact us"}, {text: "appelez"}, {text: "téléphone"},
 	{text: "anrufen"}, {text: "telefon"}, {text: "rufen sie"}, {text: "llame"}, {text: "llamar"}, {text: "teléfono"},
 	{text: "ligue"}, {text: "telefone"}, {text: "chiama"}, {text: "telefono"}, {text: "bel ", whole: false},

@@ -193,7 +193,12 @@ func penalties(t string, c *candidate, ms []match, shield int, named bool) float
 			}
 			continue
 		}
-		if before && m.end <= shield || detached(gapText(t, m, c)) {
+		g := gapText(t, m, c)
+		if k == kindPromo && after {
+			// "code ZX9KQ2 for 10% off": the figure is the offer's.
+			g = strings.TrimRight(g, "0123456789 ")
+		}
+		if before && m.end <= shield || detached(g) {
 			continue // the word belongs to a nearer number, or to another sentence
 		}
 		var gap int
@@ -266,6 +271,11 @@ func penalties(t string, c *candidate, ms []match, shield int, named bool) float
 			}
 		case kindPromo:
 			if gap <= 25 {
+				p = 0.6
+			}
+		case kindError:
+			// "code 404 not found", "error 500": a status, not a code.
+			if after && gap <= 10 || before && gap <= 6 {
 				p = 0.6
 			}
 		}
