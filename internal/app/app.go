@@ -156,8 +156,13 @@ func buildEmailWebhook(ctx context.Context, c *config.Config) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	fw, err := c.Forwarders()
+	if err != nil {
+		return nil, err
+	}
 	cfg := httpapi.EmailWebhookConfig{
 		Deliverer:     svc,
+		Confirmations: fw,
 		PublicURL:     c.Get(config.EnvPublicURL),
 		SESTopicARN:   c.Get(config.EnvSESTopicARN),
 		InboundBucket: c.Get(config.EnvInboundBucket),

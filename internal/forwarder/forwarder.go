@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/metrics"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/problem"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/secretbox"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
@@ -334,9 +335,9 @@ func Silent(f *store.Forwarder, now time.Time) bool {
 	return now.Sub(last) > 2*time.Duration(f.HeartbeatSeconds)*time.Second
 }
 
-// ReportSilent logs one metric line per silent forwarder (and a count of
-// them), so a CloudWatch metric filter on metric = forwarder_silent can
-// raise an alarm before a checkpoint needs the device. It answers how many
+// ReportSilent records one ForwardersSilent metric (CloudWatch embedded
+// metric format, by kind) and one warning line per silent forwarder, so an
+// alarm can fire before a checkpoint needs the device. It answers how many
 // were silent.
 func (s *Service) ReportSilent(ctx context.Context) (int, error) {
 	all, err := s.Store.ListForwarders(ctx)
@@ -358,7 +359,8 @@ func (s *Service) ReportSilent(ctx context.Context) (int, error) {
 		if f.LastMessageAt != nil && f.LastMessageAt.After(last) {
 			last = *f.LastMessageAt
 		}
-		s.log().WarnContext(ctx, "forwarder silent", "metric", "forwarder_silent", "count", 1,
+		metrics.ForwarderSilent(ctx, f.Kind)
+		s.log().WarnContext(ctx, "forwarder silent",
 			"forwarder_id", f.ID, "kind", f.Kind, "silent_seconds", int(now.Sub(last).Seconds()),
 			"heartbeat_seconds", f.HeartbeatSeconds)
 	}

@@ -39,8 +39,10 @@ type webhookHandler struct {
 	// forwarders opens the devices of /v1/forwarders/{id}/webhook; nil
 	// where the function serves no forwarder route.
 	forwarders Forwarders
-	log        *slog.Logger
-	now        func() time.Time
+	// confirmations keeps mailboxes' forwarding confirmations.
+	confirmations Confirmations
+	log           *slog.Logger
+	now           func() time.Time
 }
 
 // webhookResult is one message's line in the JSON answer: no code, no
@@ -101,6 +103,14 @@ func (h *webhookHandler) serve(ctx context.Context, name string, src inbound.Sou
 		h.log.InfoContext(ctx, "webhook skipped", "channel", h.channel, "source", name, "reason", parsed.Skipped)
 	}
 	for _, m := range parsed.Messages {
+		if c, ok := forwardingConfirmation(m); ok {
+			// Never a checkpoint code: kept for the app, then acknowledged.
+			if err := h.keepConfirmation(ctx, name, m, c); err != nil {
+				return apigw.Problem(problem.ErrInternal("the message could not be recorded; retry later"))
+			}
+			answer.Results = append(answer.Results, webhookResult{MessageID: m.MessageID, Status: statusForwardingConfirmation})
+			continue
+		}
 		res, err := h.deliverer.Deliver(ctx, delivery(m))
 		if err != nil {
 			// The relay could not record the message: answer 5xx so the

@@ -37,6 +37,9 @@ type EmailWebhookConfig struct {
 	SendGridUser, SendGridPassword, SendGridToken string
 	// GenericSecret is EMAIL_WEBHOOK_SECRET, the HMAC key of /email/generic.
 	GenericSecret []byte
+	// Confirmations keeps the mailboxes' forwarding confirmations that
+	// reach these routes; nil acknowledges them without keeping them.
+	Confirmations Confirmations
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -57,12 +60,13 @@ func NewEmailWebhookHandler(cfg EmailWebhookConfig) (apigw.Handler, error) {
 		"generic": inbound.EmailGeneric{Secret: cfg.GenericSecret},
 	}
 	h := &webhookHandler{
-		channel:   "email",
-		sources:   sources,
-		deliverer: cfg.Deliverer,
-		publicURL: cfg.PublicURL,
-		log:       orDefaultLogger(cfg.Logger),
-		now:       orNow(cfg.Now),
+		channel:       "email",
+		sources:       sources,
+		deliverer:     cfg.Deliverer,
+		confirmations: cfg.Confirmations,
+		publicURL:     cfg.PublicURL,
+		log:           orDefaultLogger(cfg.Logger),
+		now:           orNow(cfg.Now),
 	}
 	if cfg.SESTopicARN != "" {
 		sns := inbound.NewSNS(inbound.SNSConfig{TopicARN: cfg.SESTopicARN, HTTPClient: cfg.SNSHTTPClient,

@@ -18,8 +18,10 @@ import (
 // declares it.
 const RouteForwarderWebhook = "POST /v1/forwarders/{id}/webhook"
 
-// Forwarders is what the forwarder webhook needs of package forwarder.
+// Forwarders is what the forwarder webhook needs of package forwarder
+// (which also keeps the forwarding confirmations its mail kinds receive).
 type Forwarders interface {
+	Confirmations
 	Open(ctx context.Context, id string) (forwarder.Device, error)
 	Touch(ctx context.Context, id string, c store.ForwarderContact) error
 	UseOnce(ctx context.Context, key string) (bool, error)

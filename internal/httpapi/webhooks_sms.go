@@ -57,6 +57,9 @@ func NewSMSWebhookHandler(cfg SMSWebhookConfig) (apigw.Handler, error) {
 		log:        orDefaultLogger(cfg.Logger),
 		now:        orNow(cfg.Now),
 	}
+	if cfg.Forwarders != nil {
+		h.confirmations = cfg.Forwarders
+	}
 	return h.handle, nil
 }
 

@@ -280,3 +280,52 @@ func TestForwarderSMSForwarderSignIsSpentOnce(t *testing.T) {
 		t.Fatalf("its sign on another text: %d %s", status, resp)
 	}
 }
+
+// Gmail's forwarding confirmation, forwarded by a Postmark inbox to a
+// relay address with a pending LinkedIn checkpoint on it: kept for the
+// app, shown by GET /v1/forwarding-confirmations, and never submitted.
+func TestGmailForwardingConfirmationIsSurfacedNeverSolved(t *testing.T) {
+	t.Parallel()
+	acct := uniqueAccount("fwconf")
+	addr := strings.ToLower(acct) + "@example.com"
+	requester := "owner." + strings.ToLower(acct) + "@gmail.com"
+	fw := createForwarder(t, map[string]any{"kind": "postmark", "email": addr})
+	reg := register(t, map[string]any{"api": "postpress", "account_id": acct, "provider": "LINKEDIN", "type": "OTP", "email": addr})
+	link := "https://mail-settings.google.com/mail/vf-%5BANGjdJ8" + acct + "%5D-Lk2pQ9"
+	formTokens.Store("135790246", true) // the confirmation code may not reach the logs either
+	raw := "From: Gmail Team <forwarding-noreply@google.com>\r\nTo: " + addr + "\r\n" +
+		"Subject: (#135790246) Gmail Forwarding Confirmation - Receive Mail from " + requester + "\r\n" +
+		"Message-ID: <conf-" + acct + "@google.com>\r\n\r\n" + requester + " has requested to automatically forward mail to your email address " + addr + ".\r\n" +
+		"Confirmation code: 135790246\r\n\r\nTo allow " + requester + " to automatically forward mail to your address, please click the link below to confirm the request:\r\n\r\n" +
+		link + "\r\n"
+	body, _ := json.Marshal(map[string]any{"From": "forwarding-noreply@google.com", "To": addr, "MessageID": "pm-conf-" + acct,
+		"Subject":  "(#135790246) Gmail Forwarding Confirmation - Receive Mail from " + requester,
+		"TextBody": "Confirmation code: 135790246", "RawEmail": raw, "Headers": []any{}})
+	h := http.Header{"Content-Type": {"application/json"},
+		"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("postmark:"+fw.Secret))}}
+	if status, resp := post(t, fw, "", h, string(body)); status != http.StatusOK || !strings.Contains(resp, `"status":"forwarding_confirmation"`) {
+		t.Fatalf("confirmation answered %d %s", status, resp)
+	}
+	status, raw2 := api(t, http.MethodGet, "/v1/forwarding-confirmations?address="+url.QueryEscape(strings.ToUpper(requester)), nil)
+	var got struct {
+		Confirmations []struct {
+			Provider, Code, Link string
+			ReceivedAt           time.Time `json:"received_at"`
+		} `json:"confirmations"`
+	}
+	if err := json.Unmarshal(raw2, &got); status != http.StatusOK || err != nil || len(got.Confirmations) != 1 ||
+		got.Confirmations[0].Provider != "gmail" || got.Confirmations[0].Code != "135790246" ||
+		got.Confirmations[0].Link != link || got.Confirmations[0].ReceivedAt.IsZero() {
+		t.Fatalf("confirmations: %d %s", status, raw2)
+	}
+	if status, _ := api(t, http.MethodGet, "/v1/forwarding-confirmations?address=not-an-address", nil); status != http.StatusBadRequest {
+		t.Fatalf("a bad address answered %d", status)
+	}
+	// Never a code: the checkpoint stays pending, the provider saw nothing.
+	if v := getView(t, reg.ID); v.Status != checkpoint.StatusPending || hasEvent(v, "code_received") {
+		t.Fatalf("checkpoint after the confirmation: %s %s", v.Status, eventKinds(v))
+	}
+	if st, ok := stack.Simulator.Stats(checkpoint.APIPostpress, acct); ok && st.SolveCalls != 0 {
+		t.Fatalf("the simulator saw %+v", st)
+	}
+}

@@ -26,12 +26,12 @@ type Forwarder struct {
 	// SealedSecret is the webhook secret sealed with ForwarderSecretContext
 	// (id): the HMAC and JWT kinds need the secret itself to verify, so a
 	// fingerprint would not do.
-	SealedSecret []byte    `dynamodbav:"secret"`
+	SealedSecret []byte `dynamodbav:"secret"`
 	// SealedPassphrase opens httpSMS's end-to-end encrypted content, sealed
 	// with ForwarderPassphraseContext(id); absent without one.
-	SealedPassphrase []byte `dynamodbav:"passphrase,omitempty"`
-	CreatedAt    time.Time `dynamodbav:"created_at"`
-	RotatedAt    time.Time `dynamodbav:"rotated_at,omitempty"`
+	SealedPassphrase []byte    `dynamodbav:"passphrase,omitempty"`
+	CreatedAt        time.Time `dynamodbav:"created_at"`
+	RotatedAt        time.Time `dynamodbav:"rotated_at,omitempty"`
 	// HeartbeatSeconds is how often the forwarder is expected to be heard
 	// from (a heartbeat or a message); 0 means no expectation.
 	HeartbeatSeconds int        `dynamodbav:"heartbeat_seconds,omitempty"`
