@@ -109,7 +109,7 @@ var notCodeWords = []keyword{
 	{text: "customer code"}, {text: "client code"}, {text: "member code"}, {text: "store code"},
 	{text: "branch code"}, {text: "bank code"}, {text: "tax code"}, {text: "ifsc code"}, {text: "item code"},
 	{text: "code client"}, {text: "código de cliente"}, {text: "kundencode"}, {text: "codice cliente"},
-	{text: "codec"}, {text: "codename"}, {text: "codebase"}, {text: "codeword"}, {text: "bar code"},
+	{text: "codec"}, {text: "codex"}, {text: "codename"}, {text: "codebase"}, {text: "codeword"}, {text: "bar code"},
 	{text: "barcode"}, {text: "zipcode"}, {text: "geocode"}, {text: "unicode"}, {text: "encode"},
 	{text: "decode"}, {text: "shortcode"}, {text: "opcode"}, {text: "keycode"}, {text: "timecode"},
 	{text: "qrcode"}, {text: "qr-code"}, {text: "promocode"}, {text: "vouchercode"}, {text: "couponcode"},
