@@ -24,6 +24,9 @@ import (
 const (
 	EnvVonageSignatureMethod = "VONAGE_SIGNATURE_METHOD"
 	EnvSendgridWebhookToken  = "SENDGRID_WEBHOOK_TOKEN"
+	// EnvSendgridWebhookPublicKey is the public key (base64 DER) of the
+	// Inbound Parse security policy that signs SendGrid's posts.
+	EnvSendgridWebhookPublicKey = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 	// EnvFormCSRFKey (base64, at least 32 bytes) keys the form's CSRF
 	// tokens; every instance must share it.
 	EnvFormCSRFKey = "FORM_CSRF_KEY"
@@ -161,12 +164,13 @@ func buildEmailWebhook(ctx context.Context, c *config.Config) (any, error) {
 		return nil, err
 	}
 	cfg := httpapi.EmailWebhookConfig{
-		Deliverer:     svc,
-		Confirmations: fw,
-		PublicURL:     c.Get(config.EnvPublicURL),
-		SESTopicARN:   c.Get(config.EnvSESTopicARN),
-		InboundBucket: c.Get(config.EnvInboundBucket),
-		SendGridUser:  c.Get(config.EnvSendgridWebhookUser),
+		Deliverer:         svc,
+		Confirmations:     fw,
+		PublicURL:         c.Get(config.EnvPublicURL),
+		SESTopicARN:       c.Get(config.EnvSESTopicARN),
+		InboundBucket:     c.Get(config.EnvInboundBucket),
+		SendGridUser:      c.Get(config.EnvSendgridWebhookUser),
+		SendGridPublicKey: c.Get(EnvSendgridWebhookPublicKey),
 	}
 	if cfg.InboundBucket != "" {
 		cfg.Objects = inbound.S3Objects{Client: s3.NewFromConfig(c.AWS)}

@@ -35,6 +35,9 @@ type EmailWebhookConfig struct {
 	// SendGridUser / SendGridPassword (basic auth in the Parse URL) and/or
 	// SendGridToken (?token=… in the Parse URL).
 	SendGridUser, SendGridPassword, SendGridToken string
+	// SendGridPublicKey is SENDGRID_WEBHOOK_PUBLIC_KEY: the public key of
+	// a Parse security policy that signs the posts (ECDSA).
+	SendGridPublicKey string
 	// GenericSecret is EMAIL_WEBHOOK_SECRET, the HMAC key of /email/generic.
 	GenericSecret []byte
 	// Confirmations keeps the mailboxes' forwarding confirmations that
@@ -55,7 +58,7 @@ func NewEmailWebhookHandler(cfg EmailWebhookConfig) (apigw.Handler, error) {
 	}
 	sources := map[string]inbound.Source{
 		"mailgun": inbound.NewMailgun(cfg.MailgunSigningKey),
-		"sendgrid": inbound.SendGrid{User: cfg.SendGridUser, Password: cfg.SendGridPassword,
+		"sendgrid": inbound.SendGrid{User: cfg.SendGridUser, Password: cfg.SendGridPassword, PublicKey: cfg.SendGridPublicKey,
 			Token: cfg.SendGridToken},
 		"generic": inbound.EmailGeneric{Secret: cfg.GenericSecret},
 	}

@@ -3,11 +3,17 @@ package inbound
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/text/encoding/htmlindex"
 
@@ -16,11 +22,15 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/strictjson"
 )
 
-// SendGrid reads SendGrid Inbound Parse posts (multipart/form-data). Inbound
-// Parse does not sign its posts, so the URL configured in SendGrid carries
-// the proof: basic auth credentials (https://user:password@host/…) or a
-// secret token in the query (…/sendgrid?token=…). Either one configured
-// here must match.
+// SendGrid reads SendGrid Inbound Parse posts (multipart/form-data). The
+// proof is either the signature of a Parse security policy with
+// "signature": {"enabled": true} (PublicKey: the policy's public_key, base64
+// DER; X-Twilio-Email-Event-Webhook-Signature is base64 ECDSA P-256 /
+// SHA-256 over X-Twilio-Email-Event-Webhook-Timestamp followed by the raw
+// body, accepted within ReplayWindow), or what the URL configured in
+// SendGrid carries: basic auth credentials (https://user:password@host/…)
+// or a secret token in the query (…/sendgrid?token=…). Any one configured
+// here must match; a request that carries a signature must verify.
 //
 // With "POST the raw, full MIME message" on, the mail arrives whole in the
 // "email" field; otherwise as to, from, subject, text, html, headers (the
@@ -28,14 +38,28 @@ import (
 type SendGrid struct {
 	User, Password string
 	Token          string
+	PublicKey      string
 }
+
+// SendGrid's signature headers (the Event Webhook's, which Inbound Parse
+// security policies use too).
+const (
+	HeaderSendGridSignature = "X-Twilio-Email-Event-Webhook-Signature"
+	HeaderSendGridTimestamp = "X-Twilio-Email-Event-Webhook-Timestamp"
+)
 
 // Name implements Source.
 func (SendGrid) Name() string { return SourceSendGrid }
 
 func (s SendGrid) authorize(r Request) error {
-	if s.Token == "" && (s.User == "" || s.Password == "") {
+	if s.Token == "" && (s.User == "" || s.Password == "") && s.PublicKey == "" {
 		return ErrNotConfigured
+	}
+	if s.PublicKey != "" {
+		sig := r.Header.Get(HeaderSendGridSignature)
+		if sig != "" {
+			return verifySendGridSignature(s.PublicKey, sig, r.Header.Get(HeaderSendGridTimestamp), r.Body, r.Now)
+		}
 	}
 	if s.Token != "" {
 		if u, err := url.Parse(r.URL); err == nil {
@@ -151,4 +175,29 @@ func sendgridDKIM(v string) map[string]string {
 		}
 	}
 	return out
+}
+
+// verifySendGridSignature checks an ECDSA signature of a Parse security
+// policy: signature first, then the timestamp's window.
+func verifySendGridSignature(publicKey, signature, timestamp string, body []byte, now time.Time) error {
+	der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(publicKey))
+	if err != nil {
+		return fmt.Errorf("%w: SendGrid public key is not base64", ErrNotConfigured)
+	}
+	key, err := x509.ParsePKIXPublicKey(der)
+	pub, ok := key.(*ecdsa.PublicKey)
+	if err != nil || !ok {
+		return fmt.Errorf("%w: SendGrid public key is not an ECDSA key", ErrNotConfigured)
+	}
+	sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(signature))
+	if err != nil || timestamp == "" {
+		return badSignature("SendGrid signature or timestamp missing or not base64")
+	}
+	h := sha256.New()
+	h.Write([]byte(timestamp))
+	h.Write(body)
+	if !ecdsa.VerifyASN1(pub, h.Sum(nil), sig) {
+		return badSignature("SendGrid signature does not verify")
+	}
+	return checkUnixWindow(timestamp, now)
 }
