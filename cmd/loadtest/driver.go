@@ -58,7 +58,7 @@ type webhookCall struct {
 	sent       time.Time
 	latency    time.Duration
 	httpStatus int
-	// delivery is the relay's word for the message ("solved", "busy"...);
+	// delivery is the relay's word for the message ("accepted", "duplicate"...);
 	// Twilio is answered TwiML, which says nothing, so it stays empty.
 	delivery string
 	err      string

@@ -13,6 +13,7 @@ import (
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/asl"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providersim"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
 )
 
 // report is everything the run measured. Durations are milliseconds.
@@ -238,7 +239,7 @@ func (ty *tally) addWebhooks(p plan, r result) (lost []string) {
 		ty.hooks[label] = append(ty.hooks[label], w.latency)
 		if w.delivery != "" {
 			ty.rep.Deliveries[w.source+" "+w.delivery]++
-			if w.delivery != "solved" {
+			if w.delivery != string(relay.DeliveryAccepted) {
 				ty.unexpected[fmt.Sprintf("%s: %s answered %q", p.path, label, w.delivery)]++
 			}
 		}
@@ -495,7 +496,7 @@ func writeTables(w io.Writer, rep report) {
 	}
 	line("registration", rep.Registration)
 	for _, r := range rep.WebhookToSolve {
-		line("webhook→solved "+r.Label, r.latency)
+		line("webhook answered "+r.Label, r.latency)
 	}
 	for _, r := range rep.ExecutionEnd {
 		line("register→end "+r.Label, r.latency)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -76,7 +78,7 @@ func (c *Config) Providers(ctx context.Context) (map[checkpoint.API]providerapi.
 		if err != nil {
 			return nil, err
 		}
-		client, err := providerapi.New(api, providerapi.Config{BaseURL: baseURL, APIKey: key})
+		client, err := providerapi.New(api, providerapi.Config{BaseURL: baseURL, APIKey: key, Timeout: c.ProviderTimeout()})
 		if err != nil {
 			return nil, fmt.Errorf("config: %s client: %w", api, err)
 		}
@@ -87,6 +89,24 @@ func (c *Config) Providers(ctx context.Context) (map[checkpoint.API]providerapi.
 	}
 	return out, nil
 }
+
+// ProviderTimeout is the deadline of one provider call: most of the solve
+// and resend functions' 120 s timeout (template.yaml), since no sender
+// waits for the provider any more. It leaves the function time to record
+// the answer. On the local stack it shrinks with RELAY_TIME_SCALE, as the
+// state machine's waits do.
+func (c *Config) ProviderTimeout() time.Duration {
+	d := ProviderTimeout
+	if v := c.Get(EnvTimeScale); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 && f < 1 {
+			d = time.Duration(float64(d) * f)
+		}
+	}
+	return d
+}
+
+// ProviderTimeout is ProviderTimeout's value outside the local stack.
+const ProviderTimeout = 100 * time.Second
 
 // Relay builds the relay core from the environment. The callback signing
 // secret is read when configured; only the finish function needs it.

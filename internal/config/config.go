@@ -38,6 +38,9 @@ const (
 	// EnvRelayLocalKey (base64, 32 bytes) selects the local sealer.
 	EnvRelayLocalKey = "RELAY_LOCAL_KEY"
 	EnvPublicURL     = "RELAY_PUBLIC_URL"
+	// EnvTimeScale is set by the local stack only: its time scale, which
+	// shrinks the provider deadline as it shrinks the state machine's.
+	EnvTimeScale = "RELAY_TIME_SCALE"
 
 	EnvPostpressBaseURL = "POSTPRESS_BASE_URL"
 	EnvPostpressAPIKey  = "POSTPRESS_API_KEY"

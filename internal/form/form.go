@@ -52,7 +52,13 @@ const (
 	StateBadCode State = "bad_code"
 	// StateClosed: the checkpoint already ended another way.
 	StateClosed State = "closed"
+	// StateChecking: the code was taken and the provider has not answered
+	// yet; the page reloads itself (Page.CheckID) until it has.
+	StateChecking State = "checking"
 )
+
+// CheckEvery is how often a "Checking your code…" page reloads itself.
+const CheckEvery = 2 * time.Second
 
 // Page is everything the form page shows.
 type Page struct {
@@ -77,6 +83,10 @@ type Page struct {
 	Detail string
 	// CSRF is the value of the hidden csrf field.
 	CSRF string
+	// CheckID names the code being checked (StateChecking): the page
+	// reloads its own URL with ?check=<CheckID>, without JavaScript
+	// (<meta http-equiv="refresh">).
+	CheckID string
 }
 
 // Notice is a page without a form: an unknown or expired link, a refused
@@ -197,6 +207,7 @@ const layout = `{{define "page"}}<!doctype html>
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex,nofollow">
 <title>{{template "title" .}}</title>
+{{- template "head" .}}
 <style>{{.Style}}</style>
 </head>
 <body>
@@ -210,7 +221,9 @@ const layout = `{{define "page"}}<!doctype html>
 // pageBody is the form. The result is a live region and, when the page
 // answers an action, it takes focus (or the code field does, described by
 // it) so a screen reader reads it at once after the full-page POST.
-const pageBody = `{{define "title"}}{{if .Done}}{{.Result.Title}}{{else}}Confirm your {{.ProviderName}} sign-in{{end}}{{end}}
+const pageBody = `{{define "head"}}{{if .CheckID}}
+<meta http-equiv="refresh" content="{{.RefreshSeconds}};url=?check={{.CheckID}}">{{end}}{{end}}
+{{define "title"}}{{if .Done}}{{.Result.Title}}{{else}}Confirm your {{.ProviderName}} sign-in{{end}}{{end}}
 {{define "main"}}<h1>{{if .Done}}{{.Result.Title}}{{else}}Confirm your {{.ProviderName}} sign-in{{end}}</h1>
 {{- with .Result}}
 <div id="result" class="result {{.Tone}}" role="status" aria-live="polite" tabindex="-1"{{if $.FocusResult}} autofocus{{end}}>
@@ -250,7 +263,8 @@ const pageBody = `{{define "title"}}{{if .Done}}{{.Result.Title}}{{else}}Confirm
 {{- end}}
 {{- end}}`
 
-const noticeBody = `{{define "title"}}{{.Title}}{{end}}
+const noticeBody = `{{define "head"}}{{end}}
+{{define "title"}}{{.Title}}{{end}}
 {{define "main"}}<h1 id="title" tabindex="-1" autofocus>{{.Title}}</h1>
 <p>{{.Body}}</p>
 {{- if .Reload}}
@@ -273,6 +287,7 @@ type pageData struct {
 	Instruction    string
 	CodeLabel      string
 	ExpiresMinutes int
+	RefreshSeconds int
 	Result         *result
 	// Done: the checkpoint is over (connected, restart, closed); the
 	// heading is the result and no form is shown.
@@ -300,8 +315,12 @@ func Render(w io.Writer, p Page) error {
 	switch p.State {
 	case StateConnected, StateRestart, StateClosed:
 		d.Done = true
+	case StateChecking:
+		d.RefreshSeconds = int(CheckEvery / time.Second)
+	default:
+		d.CheckID = "" // only a page that is checking reloads itself
 	}
-	d.Open = !d.Done && (p.CanSubmitCode || p.CanResend || p.CanTryAnotherWay || p.CanApprove)
+	d.Open = !d.Done && p.State != StateChecking && (p.CanSubmitCode || p.CanResend || p.CanTryAnotherWay || p.CanApprove)
 	// Focus goes where the person acts next: the code field when a code is
 	// wanted (its description includes the result), else the result. After
 	// "not approved yet" the next act is in the other app, so the result
@@ -371,6 +390,9 @@ func resultFor(p Page) *result {
 	case StateClosed:
 		r = result{Title: "This sign-in is finished", Tone: "info",
 			Lines: []string{"There is nothing left to do here. You can close this page."}}
+	case StateChecking:
+		r = result{Title: "Checking your code…", Tone: "info",
+			Lines: []string{ProviderName(p.Provider) + " has not answered yet. This page updates itself in a moment."}}
 	default:
 		r = result{Title: "Done", Tone: "info"}
 	}

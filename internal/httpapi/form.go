@@ -136,7 +136,18 @@ func (h *formHandler) get(ctx context.Context, req events.APIGatewayV2HTTPReques
 			return formNotice(form.NoticeInternal)
 		}
 	}
-	page := formPage(view, h.now())
+	var page form.Page
+	if check := formCheckID(req); check != "" {
+		// A "Checking your code…" page reloading itself.
+		res, err := h.svc.FormCheck(ctx, token, check)
+		if err != nil {
+			return h.serviceError("check", err, token)
+		}
+		resp := h.result(res, nonce, token)
+		resp.Cookies = []string{formCookie(nonce, formCookiePath(req, token))}
+		return resp
+	}
+	page = formPage(view, h.now())
 	page.CSRF = h.csrfField(nonce, token)
 	switch {
 	case view.Status == checkpoint.StatusConnected:
@@ -200,6 +211,13 @@ func (h *formHandler) post(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if err != nil {
 		return h.serviceError(string(action), err, token, code)
 	}
+	return h.result(res, nonce, token)
+}
+
+// result renders the answer to an action, or to a check of a code the
+// form submitted: its outcome, or, while the provider has not answered,
+// a "Checking your code…" page that reloads itself.
+func (h *formHandler) result(res relay.FormResult, nonce []byte, token string) events.APIGatewayV2HTTPResponse {
 	if res.Outcome == checkpoint.InvalidCode && res.View.WrongCodesLeft <= 0 {
 		// The last allowed wrong code: the link is locked from now on,
 		// and saying so now beats a form that will only answer 429.
@@ -208,6 +226,12 @@ func (h *formHandler) post(ctx context.Context, req events.APIGatewayV2HTTPReque
 	page := formPage(res.View, h.now())
 	page.CSRF = h.csrfField(nonce, token)
 	page.State = formStateFor(res.Outcome)
+	switch {
+	case res.Outcome == "" && res.CodeID != "":
+		page.State, page.CheckID = form.StateChecking, res.CodeID
+	case res.Outcome == "" && res.View.Status.Final():
+		page.State = form.StateClosed
+	}
 	if res.Outcome == checkpoint.Rejected {
 		// The relay's sentence says why (e.g. a restricted account); the
 		// other outcomes are fully told by the page's own messages.
@@ -348,6 +372,25 @@ func formCookiePath(req events.APIGatewayV2HTTPRequest, token string) string {
 		return dir
 	}
 	return "/c/"
+}
+
+// formCheckID is the ?check= parameter of a page reloading itself: an id
+// the relay made (lower-case base32), anything else is ignored.
+func formCheckID(req events.APIGatewayV2HTTPRequest) string {
+	v := req.QueryStringParameters["check"]
+	if v == "" && req.RawQueryString != "" {
+		q, _ := url.ParseQuery(req.RawQueryString)
+		v = q.Get("check")
+	}
+	if len(v) == 0 || len(v) > 32 {
+		return ""
+	}
+	for _, r := range v {
+		if (r < 'a' || r > 'z') && (r < '2' || r > '7') {
+			return ""
+		}
+	}
+	return v
 }
 
 func formMethod(req events.APIGatewayV2HTTPRequest) string {

@@ -108,6 +108,15 @@ func (s *formStatefulService) FormAct(_ context.Context, token string, action re
 	return relay.FormResult{Outcome: checkpoint.InvalidCode, View: s.viewLocked()}, nil
 }
 
+func (s *formStatefulService) FormCheck(_ context.Context, token, _ string) (relay.FormResult, error) {
+	if token != formTestToken {
+		return relay.FormResult{}, relay.ErrFormTokenUnknown
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return relay.FormResult{View: s.viewLocked()}, nil
+}
+
 // TestFormInChromium drives the form as a person on a phone would: open the
 // link, type a wrong code, read the answer, type the right one.
 func TestFormInChromium(t *testing.T) {

@@ -40,6 +40,7 @@ type fakeFormService struct {
 	view    relay.FormView
 	viewErr error
 	act     func(action relay.FormAction, code string) (relay.FormResult, error)
+	check   func(codeID string) (relay.FormResult, error)
 	views   int
 	calls   []formCall
 }
@@ -65,6 +66,18 @@ func (f *fakeFormService) FormAct(_ context.Context, token string, action relay.
 		return relay.FormResult{Outcome: checkpoint.Pending, View: f.view}, nil
 	}
 	return f.act(action, code)
+}
+
+func (f *fakeFormService) FormCheck(_ context.Context, token, codeID string) (relay.FormResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if token != formTestToken {
+		return relay.FormResult{}, relay.ErrFormTokenUnknown
+	}
+	if f.check == nil {
+		return relay.FormResult{View: f.view}, nil
+	}
+	return f.check(codeID)
 }
 
 func (f *fakeFormService) actCalls() []formCall {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -24,12 +23,13 @@ import (
 // per source, each verified and parsed by its inbound.Source, the code
 // extracted, the delivery handed to the relay, and the sender answered.
 //
-// Every delivery status but busy is answered 2xx (an unknown recipient
-// too: a provider that retried it would only retry-storm); a request that
-// fails verification is answered 401/403 and changes nothing; a failure of
-// the relay itself (the store, the workflow) is answered 5xx, so that the
-// provider retries and the message's id makes the retry safe; and so is a
-// busy code (503 with Retry-After), of which the relay kept nothing.
+// The relay only accepts the code into its checkpoint's queue (the
+// checkpoint's execution submits it), so the sender is answered at once.
+// Every delivery status is answered 2xx (an unknown recipient too: a
+// provider that retried it would only retry-storm); a request that fails
+// verification is answered 401/403 and changes nothing; a failure of the
+// relay itself (the store) is answered 5xx, so that the provider retries:
+// nothing of the message was kept, or its id makes the retry a duplicate.
 type webhookHandler struct {
 	channel   string // "sms" or "email", for logs
 	sources   map[string]inbound.Source
@@ -98,7 +98,6 @@ func (h *webhookHandler) serve(ctx context.Context, name string, src inbound.Sou
 		}
 	}
 	answer := webhookAnswer{Results: []webhookResult{}, Skipped: parsed.Skipped}
-	busy := false
 	if parsed.Skipped != "" {
 		h.log.InfoContext(ctx, "webhook skipped", "channel", h.channel, "source", name, "reason", parsed.Skipped)
 	}
@@ -121,16 +120,6 @@ func (h *webhookHandler) serve(ctx context.Context, name string, src inbound.Sou
 		}
 		h.logDelivery(ctx, name, m, res)
 		answer.Results = append(answer.Results, webhookResult{MessageID: m.MessageID, Status: string(res.Status)})
-		busy = busy || res.Status == relay.DeliveryBusy
-	}
-	if busy {
-		// Another code for the same checkpoint was still being solved: the
-		// relay kept nothing of this one, so a retry is handled afresh
-		// (Mailgun, SendGrid, SNS, Telnyx and Vonage retry a 5xx).
-		resp := apigw.Problem(problem.New(http.StatusServiceUnavailable, "errors/checkpoint_busy",
-			"another code for this checkpoint is being solved; retry shortly"))
-		resp.Headers["Retry-After"] = "5"
-		return resp
 	}
 	if parsed.Reply.ContentType != "" {
 		return apigw.Text(200, parsed.Reply.ContentType, parsed.Reply.Body)
@@ -175,9 +164,6 @@ func (h *webhookHandler) logDelivery(ctx context.Context, source string, m inbou
 		"status", string(res.Status), "recipients", len(m.Recipients)}
 	if res.CheckpointID != "" {
 		attrs = append(attrs, "checkpoint_id", res.CheckpointID)
-	}
-	if res.Outcome != "" {
-		attrs = append(attrs, "outcome", string(res.Outcome))
 	}
 	if res.Status == relay.DeliveryUnknownRecipient || res.Status == relay.DeliveryNoCode {
 		attrs = append(attrs, "metric", "webhook_"+string(res.Status), "count", 1)

@@ -15,7 +15,7 @@ import (
 type solvedDeliverer struct{}
 
 func (solvedDeliverer) Deliver(context.Context, relay.Delivery) (relay.DeliveryResult, error) {
-	return relay.DeliveryResult{Status: relay.DeliverySolved, Outcome: "connected"}, nil
+	return relay.DeliveryResult{Status: relay.DeliveryAccepted}, nil
 }
 
 // BenchmarkTwilioWebhook is one inbound SMS from Twilio through the SMS

@@ -200,7 +200,7 @@ func TestEmailWebhookDeliversEachSource(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			n := len(f.d.calls)
 			resp := whCall(t, f.h, whEvent(t, tc.path, tc.ct, tc.body, tc.headers))
-			if got := whStatuses(t, resp); resp.StatusCode != 200 || len(got) != 1 || got[0] != "solved" {
+			if got := whStatuses(t, resp); resp.StatusCode != 200 || len(got) != 1 || got[0] != "accepted" {
 				t.Fatalf("answer %d %s", resp.StatusCode, resp.Body)
 			}
 			d := f.d.calls[n]

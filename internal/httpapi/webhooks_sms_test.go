@@ -203,7 +203,7 @@ func TestSMSWebhookDeliveryStatuses(t *testing.T) {
 	f := newWhSMS(t, "")
 	first, hdr := whGenericSMS("fwd-dup", whSMSText)
 	ev := whEvent(t, "/v1/webhooks/sms/generic", "application/json", first, hdr)
-	for i, want := range []string{"solved", "duplicate"} {
+	for i, want := range []string{"accepted", "duplicate"} {
 		resp := whCall(t, f.h, ev)
 		if got := whStatuses(t, resp); resp.StatusCode != 200 || len(got) != 1 || got[0] != want {
 			t.Fatalf("delivery %d: %d %v, want %s", i, resp.StatusCode, got, want)
@@ -230,11 +230,11 @@ func TestSMSWebhookDeliveryStatuses(t *testing.T) {
 		t.Errorf("unknown recipient not counted in logs:\n%s", f.logs.String())
 	}
 
-	f.d.status = relay.DeliveryBusy
-	busy, hdr := whGenericSMS("fwd-busy", whSMSText)
-	resp = whCall(t, f.h, whEvent(t, "/v1/webhooks/sms/generic", "application/json", busy, hdr))
-	if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" || whProblemType(t, resp) != "errors/checkpoint_busy" {
-		t.Errorf("busy answered %d %v, want 503 with Retry-After so the sender retries", resp.StatusCode, resp.Headers)
+	f.d.status = relay.DeliveryQueueFull
+	full, hdr := whGenericSMS("fwd-full", whSMSText)
+	resp = whCall(t, f.h, whEvent(t, "/v1/webhooks/sms/generic", "application/json", full, hdr))
+	if got := whStatuses(t, resp); resp.StatusCode != 200 || got[0] != "queue_full" {
+		t.Errorf("a full queue answered %d %v, want 200: a retry would only be refused again", resp.StatusCode, got)
 	}
 	f.d.status = ""
 

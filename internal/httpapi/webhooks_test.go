@@ -52,7 +52,7 @@ func (d *whDeliverer) Deliver(_ context.Context, del relay.Delivery) (relay.Deli
 	if del.Code == "" {
 		return relay.DeliveryResult{Status: relay.DeliveryNoCode}, nil
 	}
-	return relay.DeliveryResult{Status: relay.DeliverySolved, CheckpointID: "cp_1", Outcome: "connected"}, nil
+	return relay.DeliveryResult{Status: relay.DeliveryAccepted, CheckpointID: "cp_1"}, nil
 }
 
 var errStoreDown = errors.New("dynamodb: throttled")

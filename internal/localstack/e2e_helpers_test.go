@@ -321,6 +321,34 @@ func genericEmail(t *testing.T, id, to, subject, text string) int {
 	return do(t, req)
 }
 
+// genericSMS posts an SMS to the generic SMS endpoint, signed with the
+// relay's HMAC scheme, and returns the HTTP status and each message's
+// delivery status.
+func genericSMS(t *testing.T, id, to, text string) (int, []string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"id": id, "to": to, "from": "+15017122661", "text": text})
+	ts := time.Now().Unix()
+	req, _ := http.NewRequest(http.MethodPost, stack.URL+"/v1/webhooks/sms/generic", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(relay.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(relay.HeaderSignature, relay.SignCallback([]byte(os.Getenv("SMS_WEBHOOK_SECRET")), ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("generic sms: %v", err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Results []struct{ Status string } `json:"results"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &answer)
+	var statuses []string
+	for _, r := range answer.Results {
+		statuses = append(statuses, r.Status)
+	}
+	return resp.StatusCode, statuses
+}
+
 func do(t *testing.T, req *http.Request) int {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)

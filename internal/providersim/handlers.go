@@ -112,7 +112,7 @@ func (s *Simulator) postpressSolve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	acc := s.lookup(checkpoint.APIPostpress, b.AccountID)
 	v := s.solve(acc, b.Code, b.Code == "TRY_ANOTHER_WAY")
-	delay := acc.solveDelay()
+	delay := s.solveDelay(acc)
 	cp := acc.stats.Checkpoint
 	s.mu.Unlock()
 	// The account changed at once; only the answer is late.
@@ -212,7 +212,7 @@ func (s *Simulator) linkupSolve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	acc := s.lookup(checkpoint.APILinkup, b.AccountID)
 	v := s.solve(acc, code, false)
-	delay := acc.solveDelay()
+	delay := s.solveDelay(acc)
 	cp := acc.stats.Checkpoint
 	s.mu.Unlock()
 	// The account changed at once; only the answer is late.
@@ -273,7 +273,7 @@ func (s *Simulator) edgesSolve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	acc := s.lookup(checkpoint.APIEdges, uid)
 	v := s.solve(acc, code, false)
-	delay := acc.solveDelay()
+	delay := s.solveDelay(acc)
 	s.mu.Unlock()
 	// The account changed at once; only the answer is late.
 	pause(r, delay)

@@ -39,9 +39,10 @@ const DefaultAPIKey = "sim-key"
 // when an account does not say otherwise: the first polls answer pending.
 const DefaultApproveAfterPolls = 3
 
-// MaxSolveDelayMS bounds Account.SolveDelayMS: under the provider
-// clients' own 12 s timeout.
-const MaxSolveDelayMS = 10000
+// MaxSolveDelayMS bounds Account.SolveDelayMS: five minutes, longer than
+// any provider deadline of the relay (100 s), so a provider that answers
+// too late can be simulated.
+const MaxSolveDelayMS = 300000
 
 // maxRequestBytes bounds request bodies: a checkpoint call is a few fields.
 const maxRequestBytes = 64 << 10
@@ -92,10 +93,10 @@ type Account struct {
 	OutageNext int `json:"outage_next,omitempty"`
 	// ResendUnacknowledged makes postpress resends answer success:false.
 	ResendUnacknowledged bool `json:"resend_unacknowledged,omitempty"`
-	// SolveDelayMS answers every solve call that many milliseconds (real
-	// time, whatever the TimeScale) after the account took it into
-	// account: the account connects at once, its answer comes late, as a
-	// slow provider's does. At most MaxSolveDelayMS.
+	// SolveDelayMS answers every solve call that many milliseconds after
+	// the account took it into account, multiplied by the TimeScale as
+	// ExpireAfterSeconds is: the account connects at once, its answer
+	// comes late, as a slow provider's does. At most MaxSolveDelayMS.
 	SolveDelayMS int `json:"solve_delay_ms,omitempty"`
 	// TOTPSecret (base32, as authenticator apps take it) makes the right
 	// code the current authenticator code instead of Code: 6 digits, 30 s,
@@ -393,7 +394,13 @@ func (s *Simulator) solve(acc *account, code string, tryAnotherWay bool) verdict
 	case StateExpired, StateKilled:
 		return vExpired
 	case StateConnected:
-		return vConnected
+		if code == "" {
+			return vConnected // a poll still finds the approval
+		}
+		// The intent is used up: a code sent again after the account
+		// connected (a caller that gave up waiting for the answer) is
+		// refused as a dead intent, as the APIs do.
+		return vExpired
 	}
 	if code == "" {
 		st.Polls++
@@ -424,10 +431,10 @@ func (s *Simulator) solve(acc *account, code string, tryAnotherWay bool) verdict
 	return vConnected
 }
 
-// solveDelay is how late the account answers a solve call. The caller
-// holds s.mu.
-func (acc *account) solveDelay() time.Duration {
-	return time.Duration(acc.spec.SolveDelayMS) * time.Millisecond
+// solveDelay is how late the account answers a solve call, in the
+// simulator's time scale. The caller holds s.mu.
+func (s *Simulator) solveDelay(acc *account) time.Duration {
+	return time.Duration(float64(acc.spec.SolveDelayMS) * s.timeScale * float64(time.Millisecond))
 }
 
 // pause waits d, or until the caller gives up.

@@ -98,12 +98,10 @@ func deliveryID(cp *store.Checkpoint) string {
 // signed callback. It is safe to retry: a checkpoint already ended with
 // the same status only has its callback sent (unless one was delivered).
 //
-// The end the state machine asks for never overrides the provider: while
-// a code is being solved (the solve lease is held) Finish waits up to
-// BusyWait, then answers Relay.SolveInProgress for the state machine to
-// retry; when the provider's answer already ended the checkpoint
-// (final_outcome connected, restart or rejected), that answer is the end,
-// whatever status was asked for.
+// The end the state machine asks for never overrides the provider: when
+// the provider's answer already ended the checkpoint (final_outcome
+// connected, restart or rejected), that answer is the end, whatever
+// status was asked for (a task that kept failing after recording it).
 func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, error) {
 	cp, err := s.markFinal(ctx, in)
 	switch {
@@ -156,7 +154,7 @@ func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, err
 	// The delivered line is what keeps a retried finish from posting
 	// again, so it is appended whatever the history holds (a history-only
 	// write stops at store.MaxEvents); once per checkpoint, it stays bounded.
-	if _, err := s.d.Store.Settle(context.WithoutCancel(ctx), cp.ID, "", store.Outcome{
+	if _, err := s.d.Store.Record(context.WithoutCancel(ctx), cp.ID, store.Outcome{
 		Event: store.Event{At: s.now(), Kind: store.EventCallback, Outcome: calledBack},
 	}); err != nil {
 		s.d.Log.Warn("record the delivered callback", "checkpoint_id", cp.ID, "error", err)
@@ -167,32 +165,17 @@ func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, err
 // markFinal ends the checkpoint as in asks, or as the provider's recorded
 // outcome says; store.MarkFinal's condition makes the guarantee.
 func (s *Service) markFinal(ctx context.Context, in FinishInput) (*store.Checkpoint, error) {
-	status, reason := in.Status, in.Reason
-	deadline := time.Now().Add(s.d.BusyWait) // real time, as in claim
-	for adopted := false; ; {
-		cp, err := s.d.Store.MarkFinal(ctx, in.CheckpointID, status, reason, s.now())
-		switch {
-		case errors.Is(err, store.ErrBusy):
-			if !time.Now().Before(deadline) {
-				return nil, TaskError(ErrorSolveInProgress, "a code is being solved; finish once it is recorded")
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(s.d.BusyPoll):
-			}
-		case errors.Is(err, store.ErrOutcomeRecorded) && !adopted:
-			st, ok := cp.FinalOutcome.FinalStatus()
-			if !ok {
-				return nil, fmt.Errorf("relay: recorded outcome %q ends no checkpoint", cp.FinalOutcome)
-			}
-			s.d.Log.Info("finish adopts the provider's recorded outcome", "checkpoint_id", cp.ID,
-				"asked", in.Status, "asked_reason", in.Reason, "outcome", cp.FinalOutcome)
-			status, reason, adopted = st, endReason(cp.FinalOutcome), true
-		default:
-			return cp, err
-		}
+	cp, err := s.d.Store.MarkFinal(ctx, in.CheckpointID, in.Status, in.Reason, s.now())
+	if !errors.Is(err, store.ErrOutcomeRecorded) {
+		return cp, err
 	}
+	st, ok := cp.FinalOutcome.FinalStatus()
+	if !ok {
+		return nil, fmt.Errorf("relay: recorded outcome %q ends no checkpoint", cp.FinalOutcome)
+	}
+	s.d.Log.Info("finish adopts the provider's recorded outcome", "checkpoint_id", cp.ID,
+		"asked", in.Status, "asked_reason", in.Reason, "outcome", cp.FinalOutcome)
+	return s.d.Store.MarkFinal(ctx, in.CheckpointID, st, endReason(cp.FinalOutcome), s.now())
 }
 
 // endReason is the reason the state machine gives the end of each final

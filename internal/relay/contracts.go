@@ -29,35 +29,37 @@ type Delivery struct {
 	NoCodeReason string
 }
 
-// DeliveryStatus says what became of a delivery. Every status but busy is
-// answered 2xx to the sender: otherwise only a bad signature or a malformed
-// request is not.
+// DeliveryStatus says what became of a delivery. Every status is answered
+// 2xx to the sender: only a bad signature, a malformed request or a
+// failure of the relay itself is not.
 type DeliveryStatus string
 
 const (
-	// DeliverySolved: the code was submitted; Outcome says how it went.
-	DeliverySolved DeliveryStatus = "solved"
-	// DeliveryDuplicate: this message id was already handled.
+	// DeliveryAccepted: the code is queued on its checkpoint; the
+	// checkpoint's execution submits it.
+	DeliveryAccepted DeliveryStatus = "accepted"
+	// DeliveryDuplicate: this message id was already accepted.
 	DeliveryDuplicate DeliveryStatus = "duplicate"
 	// DeliveryUnknownRecipient: no pending checkpoint for any recipient.
 	DeliveryUnknownRecipient DeliveryStatus = "unknown_recipient"
 	// DeliveryNoCode: the message carried no usable code.
 	DeliveryNoCode DeliveryStatus = "no_code"
-	// DeliveryLate: the checkpoint had already ended; recorded and ignored.
+	// DeliveryLate: the checkpoint had already ended (or had its wrong
+	// codes); recorded and ignored.
 	DeliveryLate DeliveryStatus = "late"
-	// DeliveryCodeReused: this code was already submitted for the checkpoint.
+	// DeliveryCodeReused: this code is already queued or was submitted.
 	DeliveryCodeReused DeliveryStatus = "code_reused"
-	// DeliveryBusy: another code was being solved and did not finish in
-	// time. The message id is not kept: the sender should retry (the
-	// webhooks answer 503).
-	DeliveryBusy DeliveryStatus = "busy"
+	// DeliveryQueueFull: the checkpoint already holds store.MaxQueuedCodes
+	// codes; recorded and ignored.
+	DeliveryQueueFull DeliveryStatus = "queue_full"
 )
 
 // DeliveryResult is what Deliver did.
 type DeliveryResult struct {
-	Status       DeliveryStatus     `json:"status"`
-	CheckpointID string             `json:"checkpoint_id,omitempty"`
-	Outcome      checkpoint.Outcome `json:"outcome,omitempty"`
+	Status       DeliveryStatus `json:"status"`
+	CheckpointID string         `json:"checkpoint_id,omitempty"`
+	// CodeID names the queued code (accepted only).
+	CodeID string `json:"-"`
 }
 
 // Deliverer is what the webhook handlers need of the relay.
@@ -92,12 +94,18 @@ type FormView struct {
 	WrongCodesLeft int
 }
 
-// FormResult is the answer to one form action, shown at once.
+// FormResult is the answer to one form action.
 type FormResult struct {
+	// Outcome is the provider's answer; empty while a submitted code is
+	// still being checked (then CodeID is set).
 	Outcome checkpoint.Outcome
 	View    FormView
 	// Message is a short, user-facing sentence (never the code).
 	Message string
+	// CodeID names the submitted code in the checkpoint's queue while its
+	// answer is not known yet: the page refreshes itself with it
+	// (FormCheck) until it is.
+	CodeID string
 }
 
 // FormService is what the hosted form needs of the relay. Errors are
@@ -106,4 +114,7 @@ type FormResult struct {
 type FormService interface {
 	FormView(ctx context.Context, token string) (FormView, error)
 	FormAct(ctx context.Context, token string, action FormAction, code string) (FormResult, error)
+	// FormCheck reports on a code the form submitted earlier (its CodeID):
+	// the outcome once the execution has answered it, else CodeID again.
+	FormCheck(ctx context.Context, token, codeID string) (FormResult, error)
 }

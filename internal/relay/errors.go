@@ -1,7 +1,8 @@
 // Package relay is the core of checkpoint-relay: it registers pending
-// checkpoints, delivers codes that arrive by webhook or form (claim, solve,
-// record, notify the waiting execution), runs the state machine's tasks and
-// sends the signed callback that tells the app how a checkpoint ended.
+// checkpoints, accepts codes that arrive by webhook or form into their
+// checkpoint's queue (and wakes its execution), runs the state machine's
+// tasks, which alone call the provider, and sends the signed callback that
+// tells the app how a checkpoint ended.
 package relay
 
 import "errors"

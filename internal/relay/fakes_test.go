@@ -29,10 +29,9 @@ type fakeWorkflow struct {
 	gone      map[string]bool
 	// broken makes every Succeed fail as an unavailable service does.
 	broken bool
-	// landsThenFails: a Succeed with one of these tokens is delivered
-	// (the func runs: what the execution does next) and then answers an
-	// error, as a call whose answer was lost does.
-	landsThenFails map[string]func()
+	// onSucceed, when set, is what the execution does once a Succeed
+	// resumed it (run in its own goroutine, as an execution would).
+	onSucceed func(token string, r TaskResult)
 }
 
 func newFakeWorkflow() *fakeWorkflow {
@@ -51,13 +50,6 @@ func (f *fakeWorkflow) Start(_ context.Context, name string, input any) (string,
 
 func (f *fakeWorkflow) Succeed(_ context.Context, token string, output any) error {
 	f.mu.Lock()
-	if next, ok := f.landsThenFails[token]; ok {
-		delete(f.landsThenFails, token)
-		f.succeeded[token] = append(f.succeeded[token], output.(TaskResult))
-		f.mu.Unlock()
-		next()
-		return errors.New("fake: the answer was lost")
-	}
 	defer f.mu.Unlock()
 	if f.gone[token] {
 		return fmt.Errorf("fake: %w", workflow.ErrTaskGone)
@@ -66,6 +58,10 @@ func (f *fakeWorkflow) Succeed(_ context.Context, token string, output any) erro
 		return errors.New("fake: service unavailable")
 	}
 	f.succeeded[token] = append(f.succeeded[token], output.(TaskResult))
+	f.gone[token] = true // a token resumes its task once
+	if f.onSucceed != nil {
+		go f.onSucceed(token, output.(TaskResult))
+	}
 	return nil
 }
 
@@ -163,23 +159,6 @@ func (p *fakeProvider) holdSolves() (release func()) {
 	return func() { once.Do(func() { close(gate) }) }
 }
 
-// waitForCall waits until Solve has been called n times.
-func (p *fakeProvider) waitForCall(t *testing.T, n int) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); len(p.calls()) < n; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the provider saw %d calls, want %d", len(p.calls()), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-func (p *fakeProvider) resendCalls() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.resends
-}
-
 func (p *fakeProvider) calls() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -229,7 +208,7 @@ func newHarness(t *testing.T) *harness {
 		Providers:      map[checkpoint.API]providerapi.Client{checkpoint.APIPostpress: h.postpress, checkpoint.APIEdges: h.edges},
 		CallbackSecret: []byte("callback-secret"), AllowLoopbackCallbacks: true, Now: h.clock.Now,
 		Log:      slog.New(slog.DiscardHandler),
-		BusyWait: 20 * time.Second, BusyPoll: 5 * time.Millisecond,
+		FormWait: 10 * time.Second, FormPoll: 2 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -272,4 +251,57 @@ func (h *harness) item(t *testing.T, id string) *store.Checkpoint {
 var nextEmail = providerapi.Result{
 	Outcome:        checkpoint.NextCheckpoint,
 	NextCheckpoint: &providerapi.NextCheckpoint{Type: checkpoint.TypeInAppValidation},
+}
+
+func sms(msgID, code string, to ...string) Delivery {
+	if len(to) == 0 {
+		to = []string{"+33612345678"}
+	}
+	return Delivery{Channel: checkpoint.ChannelSMS, Source: "twilio", MessageID: msgID, Recipients: to, Code: code}
+}
+
+func hasEvent(cp *store.Checkpoint, kind store.EventKind) bool {
+	for _, e := range cp.Events {
+		if e.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// execute plays the state machine's part for checkpoint id in code or
+// poll mode: a wait (await-code), and, once a code (or the form) ends it,
+// a solve of the given mode, then the next wait, until the solve's outcome
+// ends the checkpoint. Every solve's result goes to results.
+func (h *harness) execute(t *testing.T, id string, mode SolveMode) <-chan TaskResult {
+	t.Helper()
+	results := make(chan TaskResult, 16)
+	var mu sync.Mutex
+	n := 0
+	wait := func() {
+		mu.Lock()
+		n++
+		tok := fmt.Sprintf("tok-%s-%d", id, n)
+		mu.Unlock()
+		if err := h.svc.AwaitCode(context.Background(), AwaitCodeInput{CheckpointID: id, TaskToken: tok}); err != nil {
+			t.Error(err)
+		}
+	}
+	h.wf.mu.Lock()
+	h.wf.onSucceed = func(string, TaskResult) {
+		r, err := h.svc.Solve(context.Background(), SolveInput{CheckpointID: id, Mode: mode})
+		if err != nil {
+			t.Errorf("solve: %v", err)
+			return
+		}
+		results <- r
+		switch r.Outcome {
+		case checkpoint.Connected, checkpoint.Restart, checkpoint.Rejected, OutcomeAmbiguous:
+			return
+		}
+		wait()
+	}
+	h.wf.mu.Unlock()
+	wait()
+	return results
 }

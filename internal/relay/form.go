@@ -3,9 +3,9 @@ package relay
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
-	"github.com/checkpoint-relay/checkpoint-relay/internal/providerapi"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
 )
 
@@ -66,7 +66,12 @@ func (s *Service) FormView(ctx context.Context, token string) (FormView, error) 
 	return s.view(cp), nil
 }
 
-// FormAct implements FormService.
+// FormAct implements FormService. A code (and postpress's TRY_ANOTHER_WAY)
+// is accepted into the checkpoint's queue like any webhook's, then its
+// answer is waited for, up to FormWait; past it, the result names the
+// code (CodeID) for the page to check again. "I approved it" wakes a
+// polling execution, which polls at once, and waits for that poll the
+// same way. Only the resend is asked of the provider here.
 func (s *Service) FormAct(ctx context.Context, token string, action FormAction, code string) (FormResult, error) {
 	cp, err := s.formCheckpoint(ctx, token)
 	if err != nil {
@@ -76,10 +81,6 @@ func (s *Service) FormAct(ctx context.Context, token string, action FormAction, 
 	if cp.Status != checkpoint.StatusPending || cp.FinalOutcome != "" {
 		return FormResult{View: v, Message: "This checkpoint is already settled."}, nil
 	}
-	var (
-		outcome checkpoint.Outcome
-		status  DeliveryStatus
-	)
 	switch action {
 	case FormSubmitCode:
 		if cp.WrongCodes >= MaxWrongCodes {
@@ -88,11 +89,30 @@ func (s *Service) FormAct(ctx context.Context, token string, action FormAction, 
 		if normaliseCode(code) == "" {
 			return FormResult{View: v, Message: "Type the code you received."}, nil
 		}
-		r, _, err := s.submitCode(ctx, cp.ID, checkpoint.ChannelForm, code)
+		q, err := s.SealCode(ctx, cp.ID, code, CodeMeta{Channel: checkpoint.ChannelForm, Source: FormSource, Attribution: AttributedByForm})
 		if err != nil {
 			return FormResult{}, err
 		}
-		outcome, status = r.Outcome, r.Status
+		return s.formAccept(ctx, cp.ID, q)
+	case FormTryAnotherWay:
+		if !v.CanTryAnotherWay {
+			return FormResult{View: v, Message: "This checkpoint has no other way."}, nil
+		}
+		q, err := s.SealCode(ctx, cp.ID, TryAnotherWayCode, CodeMeta{Channel: checkpoint.ChannelForm, Source: FormSource, Attribution: AttributedByForm})
+		if err != nil {
+			return FormResult{}, err
+		}
+		// It may be asked for more than once (each checkpoint of a chain
+		// has its own other way), so its fingerprint is the request's.
+		if q.FP, err = s.d.Sealer.Fingerprint(ctx, "try_another_way:"+cp.ID+":"+q.ID); err != nil {
+			return FormResult{}, err
+		}
+		return s.formAccept(ctx, cp.ID, q)
+	case FormApproved:
+		if !v.CanApprove {
+			return FormResult{View: v, Message: "This checkpoint cannot be checked for an approval."}, nil
+		}
+		return s.formApproved(ctx, cp)
 	case FormResend:
 		if !v.CanResend {
 			return FormResult{View: v, Message: "This checkpoint cannot be resent."}, nil
@@ -104,71 +124,116 @@ func (s *Service) FormAct(ctx context.Context, token string, action FormAction, 
 		if err != nil {
 			return FormResult{}, err
 		}
-		outcome, status = res.Outcome, DeliverySolved
-	case FormTryAnotherWay:
-		if !v.CanTryAnotherWay {
-			return FormResult{View: v, Message: "This checkpoint has no other way."}, nil
-		}
-		r, err := s.solveAndHandOff(ctx, cp.ID, TryAnotherWayCode, checkpoint.ChannelForm)
-		if err != nil {
+		if cp, err = s.d.Store.Get(ctx, cp.ID); err != nil {
 			return FormResult{}, err
 		}
-		outcome, status = r.Outcome, r.Status
-	case FormApproved:
-		if !v.CanApprove {
-			return FormResult{View: v, Message: "This checkpoint cannot be checked for an approval."}, nil
-		}
-		r, err := s.solveAndHandOff(ctx, cp.ID, "", checkpoint.ChannelPoll)
-		if err != nil {
-			return FormResult{}, err
-		}
-		outcome, status = r.Outcome, r.Status
-	default:
-		return FormResult{View: v, Message: "Unknown action."}, nil
+		return FormResult{Outcome: res.Outcome, View: s.view(cp), Message: formMessage("", res.Outcome)}, nil
 	}
-	if cp, err = s.d.Store.Get(ctx, cp.ID); err != nil {
-		return FormResult{}, err
-	}
-	return FormResult{Outcome: outcome, View: s.view(cp), Message: formMessage(status, outcome)}, nil
+	return FormResult{View: v, Message: "Unknown action."}, nil
 }
 
-// solveAndHandOff runs a solve with no code fingerprint (a poll, or
-// postpress's TRY_ANOTHER_WAY, which may be sent more than once) and hands
-// its outcome to the execution, except a pending poll, which the
-// execution's own polling will see.
-func (s *Service) solveAndHandOff(ctx context.Context, id, code string, ch checkpoint.Channel) (DeliveryResult, error) {
-	owner := randomString(10)
-	cp, err := s.claim(ctx, id, store.Claim{Owner: owner})
-	switch {
-	case errors.Is(err, store.ErrBusy):
-		return DeliveryResult{Status: DeliveryBusy, CheckpointID: id}, nil
-	case errors.Is(err, store.ErrNotPending):
-		return DeliveryResult{Status: DeliveryLate, CheckpointID: id}, nil
-	case err != nil:
-		return DeliveryResult{}, err
-	}
-	var res providerapi.Result
-	if res, err = s.solve(ctx, cp, code, ch); err != nil {
-		_ = s.d.Store.ReleaseLease(context.WithoutCancel(ctx), id, owner, "")
-		return DeliveryResult{}, err
-	}
-	out, result := s.outcomeOf(cp, res, ch)
-	if ch == checkpoint.ChannelPoll {
-		out.Polls = 1
-		out.Event.Kind = store.EventPoll
-	}
-	if res.Outcome != checkpoint.Pending && res.Outcome != checkpoint.Retry {
-		out.Result = resultJSON(result)
-	}
-	ctx = context.WithoutCancel(ctx)
-	h, owner, err := s.settle(ctx, id, owner, out)
+// FormSource names the form as a code's source.
+const FormSource = "form"
+
+// formAccept accepts a form's code and waits for its answer.
+func (s *Service) formAccept(ctx context.Context, id string, q store.QueuedCode) (FormResult, error) {
+	r, err := s.Accept(ctx, id, q)
 	if err != nil {
-		return DeliveryResult{}, err
+		return FormResult{}, err
 	}
-	if err := s.handOff(ctx, id, owner, h, result); err != nil {
-		return DeliveryResult{}, err
+	cp, err := s.d.Store.Get(ctx, id)
+	if err != nil {
+		return FormResult{}, err
 	}
-	return DeliveryResult{Status: DeliverySolved, CheckpointID: id, Outcome: res.Outcome}, nil
+	if r.Status != DeliveryAccepted {
+		if r.Status == DeliveryLate && cp.Status == checkpoint.StatusPending && cp.WrongCodes >= MaxWrongCodes {
+			return FormResult{}, ErrFormLocked
+		}
+		return FormResult{View: s.view(cp), Message: formMessage(r.Status, "")}, nil
+	}
+	deadline := time.Now().Add(s.d.FormWait) // real time: a person waits
+	for {
+		if res, done := s.formAnswer(cp, q.ID); done || !time.Now().Before(deadline) {
+			return res, nil
+		}
+		select {
+		case <-ctx.Done():
+			return s.checking(cp, q.ID), nil
+		case <-time.After(s.d.FormPoll):
+		}
+		if cp, err = s.d.Store.Get(ctx, id); err != nil {
+			return FormResult{}, err
+		}
+	}
+}
+
+// formAnswer is the form's result for queued code codeID of cp; done is
+// false while the execution has not answered it.
+func (s *Service) formAnswer(cp *store.Checkpoint, codeID string) (FormResult, bool) {
+	q := cp.QueuedCodeByID(codeID)
+	switch {
+	case q == nil:
+		return FormResult{View: s.view(cp)}, true
+	case q.State == store.CodeAnswered:
+		o := q.Outcome
+		if q.Reason == ReasonAmbiguousAfterTimeout {
+			o = checkpoint.Restart
+		}
+		return FormResult{Outcome: o, View: s.view(cp), Message: formMessage("", o)}, true
+	case cp.Status != checkpoint.StatusPending:
+		// Ended before the code's turn (another code's answer ended it).
+		return FormResult{View: s.view(cp), Message: formMessage(DeliveryLate, "")}, true
+	}
+	return s.checking(cp, codeID), false
+}
+
+func (s *Service) checking(cp *store.Checkpoint, codeID string) FormResult {
+	return FormResult{View: s.view(cp), CodeID: codeID, Message: "Checking your code…"}
+}
+
+// FormCheck implements FormService.
+func (s *Service) FormCheck(ctx context.Context, token, codeID string) (FormResult, error) {
+	cp, err := s.formCheckpoint(ctx, token)
+	if err != nil {
+		return FormResult{}, err
+	}
+	res, _ := s.formAnswer(cp, codeID)
+	return res, nil
+}
+
+// formApproved wakes a polling execution waiting between two polls, and
+// waits (FormWait) for a poll after this moment to be recorded. Without a
+// wait to end, a poll is under way already, and it is the one waited for.
+func (s *Service) formApproved(ctx context.Context, cp *store.Checkpoint) (FormResult, error) {
+	token, err := s.d.Store.TakeTaskToken(ctx, cp.ID)
+	if err != nil {
+		return FormResult{}, err
+	}
+	if token != "" {
+		s.wake(ctx, cp.ID, token, OutcomePollNow)
+	}
+	polls := cp.Polls
+	deadline := time.Now().Add(s.d.FormWait)
+	for {
+		select {
+		case <-ctx.Done():
+			return FormResult{}, ctx.Err()
+		case <-time.After(s.d.FormPoll):
+		}
+		if cp, err = s.d.Store.Get(ctx, cp.ID); err != nil {
+			return FormResult{}, err
+		}
+		if cp.FinalOutcome != "" || cp.Status != checkpoint.StatusPending {
+			o := cp.FinalOutcome
+			if o == "" {
+				return FormResult{View: s.view(cp), Message: formMessage(DeliveryLate, "")}, nil
+			}
+			return FormResult{Outcome: o, View: s.view(cp), Message: formMessage("", o)}, nil
+		}
+		if cp.Polls > polls || !time.Now().Before(deadline) {
+			return FormResult{Outcome: checkpoint.Pending, View: s.view(cp), Message: formMessage("", checkpoint.Pending)}, nil
+		}
+	}
 }
 
 // formMessage is the sentence the form shows; it never repeats the code.
@@ -178,8 +243,8 @@ func formMessage(st DeliveryStatus, o checkpoint.Outcome) string {
 		return "This code was already tried."
 	case DeliveryLate:
 		return "This checkpoint is already settled."
-	case DeliveryBusy:
-		return "Another code is being checked; try again in a few seconds."
+	case DeliveryQueueFull:
+		return "Too many codes were sent for this checkpoint."
 	}
 	switch o {
 	case checkpoint.Connected:

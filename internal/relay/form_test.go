@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/providerapi"
 )
 
 func formToken(t *testing.T, r Registration) string {
@@ -23,7 +24,9 @@ func formToken(t *testing.T, r Registration) string {
 func TestFormLocksOnceTheCheckpointHadItsWrongCodes(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	tok := formToken(t, h.register(t, RegisterRequest{}))
+	r := h.register(t, RegisterRequest{})
+	tok := formToken(t, r)
+	h.execute(t, r.ID, SolveCode)
 	for i := range MaxWrongCodes {
 		res, err := h.svc.FormAct(ctx, tok, FormSubmitCode, fmt.Sprintf("%06d", i))
 		if err != nil {
@@ -89,11 +92,11 @@ func TestFormActions(t *testing.T) {
 			t.Fatalf("resend not recorded: %+v", cp)
 		}
 	})
-	t.Run("try another way submits TRY_ANOTHER_WAY and tells the execution", func(t *testing.T) {
+	t.Run("try another way queues TRY_ANOTHER_WAY, which the execution submits", func(t *testing.T) {
 		h := newHarness(t)
 		h.postpress.answers[TryAnotherWayCode] = nextEmail
 		r := h.register(t, RegisterRequest{})
-		_ = h.svc.AwaitCode(ctx, AwaitCodeInput{CheckpointID: r.ID, TaskToken: "tok"})
+		results := h.execute(t, r.ID, SolveCode)
 		res, err := h.svc.FormAct(ctx, formToken(t, r), FormTryAnotherWay, "")
 		if err != nil || res.Outcome != checkpoint.NextCheckpoint {
 			t.Fatalf("%+v, %v", res, err)
@@ -101,22 +104,51 @@ func TestFormActions(t *testing.T) {
 		if calls := h.postpress.calls(); len(calls) != 1 || calls[0] != TryAnotherWayCode {
 			t.Fatalf("provider saw %v", calls)
 		}
-		if sent := h.wf.sent("tok"); len(sent) != 1 || sent[0].Outcome != checkpoint.NextCheckpoint {
-			t.Fatalf("execution told %+v", sent)
+		if got := <-results; got.Outcome != checkpoint.NextCheckpoint {
+			t.Fatalf("execution's solve %+v", got)
+		}
+		// Each checkpoint of a chain has its own other way.
+		h.postpress.answers[TryAnotherWayCode] = providerapi.Result{Outcome: checkpoint.Connected}
+		res, err = h.svc.FormAct(ctx, formToken(t, r), FormTryAnotherWay, "")
+		if err != nil || res.Outcome != checkpoint.Connected {
+			t.Fatalf("second: %+v, %v", res, err)
 		}
 	})
-	t.Run("approved polls once; pending is not sent to the execution", func(t *testing.T) {
+	t.Run("approved ends the poll interval and shows the next poll's answer", func(t *testing.T) {
 		h := newHarness(t)
 		r := h.register(t, RegisterRequest{API: checkpoint.APIEdges, Type: checkpoint.TypeInAppValidation})
+		h.execute(t, r.ID, SolvePoll)
 		res, err := h.svc.FormAct(ctx, formToken(t, r), FormApproved, "")
 		if err != nil || res.Outcome != checkpoint.Pending {
 			t.Fatalf("%+v, %v", res, err)
 		}
-		if calls := h.edges.calls(); len(calls) != 1 || calls[0] != "" {
-			t.Fatalf("provider saw %v, want one poll", calls)
+		if calls := h.edges.calls(); len(calls) < 1 || calls[0] != "" {
+			t.Fatalf("provider saw %v, want a poll", calls)
 		}
-		if cp := h.item(t, r.ID); cp.Undelivered != "" || cp.Polls != 1 {
-			t.Fatalf("pending poll parked %q, polls %d", cp.Undelivered, cp.Polls)
+		if cp := h.item(t, r.ID); cp.Polls < 1 {
+			t.Fatalf("polls %d", cp.Polls)
+		}
+	})
+	t.Run("a code not answered within the bound is being checked", func(t *testing.T) {
+		h := newHarness(t)
+		h.svc.d.FormWait = 20 * time.Millisecond
+		release := h.postpress.holdSolves()
+		r := h.register(t, RegisterRequest{})
+		tok := formToken(t, r)
+		results := h.execute(t, r.ID, SolveCode)
+		res, err := h.svc.FormAct(ctx, tok, FormSubmitCode, "424242")
+		if err != nil || res.Outcome != "" || res.CodeID == "" || res.Message != "Checking your code…" {
+			t.Fatalf("%+v, %v", res, err)
+		}
+		again, err := h.svc.FormCheck(ctx, tok, res.CodeID)
+		if err != nil || again.CodeID != res.CodeID || again.Outcome != "" {
+			t.Fatalf("check before the answer: %+v, %v", again, err)
+		}
+		release()
+		<-results
+		done, err := h.svc.FormCheck(ctx, tok, res.CodeID)
+		if err != nil || done.Outcome != checkpoint.InvalidCode || done.CodeID != "" || done.View.WrongCodesLeft != MaxWrongCodes-1 {
+			t.Fatalf("check after the answer: %+v, %v", done, err)
 		}
 	})
 	t.Run("actions the API or the type lacks are not offered", func(t *testing.T) {

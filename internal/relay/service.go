@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,15 +26,16 @@ type Store interface {
 	Get(ctx context.Context, id string) (*store.Checkpoint, error)
 	NewestForRecipient(ctx context.Context, recipient string) (*store.Checkpoint, error)
 	GetByFormToken(ctx context.Context, fp string) (*store.Checkpoint, error)
-	MarkMessageSeen(ctx context.Context, source, messageID string, now time.Time) (bool, error)
-	ForgetMessage(ctx context.Context, source, messageID string) error
 	SetExecution(ctx context.Context, id, arn string, at time.Time) error
 	RecordEvent(ctx context.Context, id string, e store.Event) error
-	ClaimSolve(ctx context.Context, id string, c store.Claim) (*store.Checkpoint, error)
-	ReleaseLease(ctx context.Context, id, owner, unsentFP string) error
-	Settle(ctx context.Context, id, owner string, o store.Outcome) (store.Handoff, error)
-	StoreTaskToken(ctx context.Context, id, token string) (string, error)
-	TakeUndelivered(ctx context.Context, id string) (string, error)
+	Record(ctx context.Context, id string, o store.Outcome) (*store.Checkpoint, error)
+	UseCode(ctx context.Context, id, fp string, step int64) error
+	Accept(ctx context.Context, id string, q store.QueuedCode, maxWrongCodes int) (store.Accepted, *store.Checkpoint, error)
+	StoreTaskToken(ctx context.Context, id, token string) (bool, error)
+	TakeTaskToken(ctx context.Context, id string) (string, error)
+	ClaimHead(ctx context.Context, id string, i, claims int, resubmit bool, now time.Time) (*store.Checkpoint, error)
+	AnswerHead(ctx context.Context, id string, i, claims int, a store.Answer, o store.Outcome) (*store.Checkpoint, error)
+	RequeueHead(ctx context.Context, id string, i, claims int, e store.Event) error
 	MarkFinal(ctx context.Context, id string, status checkpoint.Status, reason string, at time.Time) (*store.Checkpoint, error)
 }
 
@@ -63,15 +63,13 @@ type Deps struct {
 	// Log defaults to slog.Default(). Nothing secret is ever logged.
 	Log *slog.Logger
 
-	// LeaseFor bounds one solve's lease (default 30 s: above a provider
-	// call's own 12 s timeout, so a live solve never loses it).
-	LeaseFor time.Duration
-	// BusyWait is how long a code waits for another code's solve to end
-	// before answering DeliveryBusy (default 3 s, so a webhook still answers
-	// within its sender's timeout).
-	BusyWait time.Duration
-	// BusyPoll is the pause between two claims while waiting (default 200 ms).
-	BusyPoll time.Duration
+	// FormWait bounds how long the form waits for the answer to a code it
+	// submitted before it shows "Checking your code…" (default 10 s: well
+	// inside API Gateway's 30 s and the form function's timeout).
+	FormWait time.Duration
+	// FormPoll is the pause between two reads while the form waits
+	// (default 250 ms).
+	FormPoll time.Duration
 }
 
 // Service is the relay core.
@@ -102,14 +100,11 @@ func New(d Deps) (*Service, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	if d.LeaseFor == 0 {
-		d.LeaseFor = 30 * time.Second
+	if d.FormWait == 0 {
+		d.FormWait = 10 * time.Second
 	}
-	if d.BusyWait == 0 {
-		d.BusyWait = 3 * time.Second
-	}
-	if d.BusyPoll == 0 {
-		d.BusyPoll = 200 * time.Millisecond
+	if d.FormPoll == 0 {
+		d.FormPoll = 250 * time.Millisecond
 	}
 	d.PublicURL = strings.TrimRight(d.PublicURL, "/")
 	return &Service{d: d, callbacks: NewCallbackClient(d.AllowLoopbackCallbacks)}, nil
@@ -142,57 +137,4 @@ func (s *Service) codeFingerprint(ctx context.Context, id, code string) (string,
 
 func (s *Service) formFingerprint(ctx context.Context, token string) (string, error) {
 	return s.d.Sealer.Fingerprint(ctx, "form:"+token)
-}
-
-func resultJSON(r TaskResult) string {
-	b, _ := json.Marshal(r) // TaskResult always encodes
-	return string(b)
-}
-
-// handOff delivers result to the waiting execution if Settle took a task
-// token (or await-code holds its own, for an outcome parked before it); a
-// dead token (the task timed out meanwhile) sends the result back to be
-// parked for the next await-code or the late solve, or to a newer token.
-// owner's lease, which Settle kept while the result was on its way, is
-// released once the result is delivered or parked.
-func (s *Service) handOff(ctx context.Context, id, owner string, h store.Handoff, result TaskResult) error {
-	token := h.TaskToken
-	for attempt := 0; token != "" && attempt < 3; attempt++ {
-		err := s.d.Workflow.Succeed(ctx, token, result)
-		if err == nil {
-			s.releaseAfterHandOff(ctx, id, owner)
-			return nil
-		}
-		if !errors.Is(err, workflow.ErrTaskGone) {
-			// Step Functions kept failing (the SDK has retried). Park the
-			// result rather than lose it: the waiting task times out, and
-			// the late solve takes it. Should the call have landed after
-			// all, the execution sees the outcome twice, which its bounded
-			// counters absorb; a lost outcome would cost a whole wait. If
-			// it did land, the execution's next await-code may have stored
-			// a token already: the write takes that one, and the result
-			// goes to it, as after a dead token.
-			s.d.Log.Warn("resume execution failed; outcome parked", "checkpoint_id", id, "error", err)
-		}
-		next, err := s.d.Store.Settle(ctx, id, owner, store.Outcome{Result: resultJSON(result), StaleToken: token})
-		if err != nil {
-			return err
-		}
-		token = next.TaskToken
-	}
-	if token != "" {
-		s.releaseAfterHandOff(ctx, id, owner)
-	}
-	return nil
-}
-
-func (s *Service) releaseAfterHandOff(ctx context.Context, id, owner string) {
-	if owner == "" {
-		return
-	}
-	// The result is with the execution: a release that fails only leaves
-	// the lease to run out.
-	if err := s.d.Store.ReleaseLease(ctx, id, owner, ""); err != nil {
-		s.d.Log.Warn("release the lease after a hand-off", "checkpoint_id", id, "error", err)
-	}
 }

@@ -77,21 +77,6 @@ func TestPollSolve(t *testing.T) {
 			t.Fatalf("polls %d, poll events %d; want 3 and 1", cp.Polls, polls)
 		}
 	})
-	t.Run("a code solved meanwhile is answered without polling", func(t *testing.T) {
-		h := newHarness(t)
-		h.edges.answer("555555", checkpoint.Connected)
-		r := h.register(t, RegisterRequest{API: checkpoint.APIEdges, Type: checkpoint.TypeOTPOrInAppValidation, Phone: "+33612345678"})
-		if _, err := h.svc.Deliver(ctx, sms("m1", "555555")); err != nil {
-			t.Fatal(err)
-		}
-		got, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolvePoll})
-		if err != nil || got.Outcome != checkpoint.Connected {
-			t.Fatalf("%+v, %v", got, err)
-		}
-		if calls := h.edges.calls(); len(calls) != 1 {
-			t.Fatalf("provider saw %v, want only the code", calls)
-		}
-	})
 	t.Run("a transient answer is the Relay.ProviderRetry error", func(t *testing.T) {
 		h := newHarness(t)
 		h.edges.def.Outcome = checkpoint.Retry
@@ -99,9 +84,6 @@ func TestPollSolve(t *testing.T) {
 		_, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolvePoll})
 		if TaskErrorName(err) != ErrorProviderRetry {
 			t.Fatalf("error %v", err)
-		}
-		if h.item(t, r.ID).LeaseOwner != "" {
-			t.Fatal("lease kept after a transient answer")
 		}
 	})
 }
@@ -117,6 +99,9 @@ func TestResendTask(t *testing.T) {
 	// A code that connected while the wait timed out wins over a resend.
 	h.postpress.answer("123123", checkpoint.Connected)
 	if _, err := h.svc.Deliver(ctx, sms("m1", "123123")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolveCode}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = h.svc.Resend(ctx, ResendInput{CheckpointID: r.ID})
@@ -235,6 +220,9 @@ func TestGetShowsHistoryWithoutSecrets(t *testing.T) {
 	if _, err := h.svc.Deliver(ctx, sms("m1", "246810")); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolveCode}); err != nil {
+		t.Fatal(err)
+	}
 	v, err := h.svc.Get(ctx, r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -276,26 +264,6 @@ func TestFinishNeverSendsAnUnsignedCallback(t *testing.T) {
 	}
 }
 
-func TestAPendingCodeIsSubmittedFirstWhateverTheMode(t *testing.T) {
-	h := newHarness(t)
-	ctx := context.Background()
-	h.edges.answer("313131", checkpoint.Retry)
-	r := h.register(t, RegisterRequest{API: checkpoint.APIEdges, Type: checkpoint.TypeOTPOrInAppValidation, Phone: "+33612345678"})
-	// A code arrives during the poll loop and hits a transient error: the
-	// retry is parked for the poll, the code sealed on the item.
-	if _, err := h.svc.Deliver(ctx, sms("m1", "313131")); err != nil {
-		t.Fatal(err)
-	}
-	h.edges.answer("313131", checkpoint.Connected)
-	got, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolvePoll})
-	if err != nil || got.Outcome != checkpoint.Connected {
-		t.Fatalf("%+v, %v; want the pending code solved", got, err)
-	}
-	if calls := h.edges.calls(); len(calls) != 2 || calls[1] != "313131" {
-		t.Fatalf("provider saw %q, want the code twice and no poll", calls)
-	}
-}
-
 func TestATOTPCodeClaimedByADeadAttemptIsNotSentAgain(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -303,9 +271,8 @@ func TestATOTPCodeClaimedByADeadAttemptIsNotSentAgain(t *testing.T) {
 	step := h.clock.Now().Unix() / TOTPPeriod
 	code0, _ := TOTPCode(secret, step)
 	fp, _ := h.svc.codeFingerprint(ctx, r.ID, code0)
-	// An attempt claimed the code and died: the lease ran out, the step
-	// was never recorded.
-	if _, err := h.store.ClaimSolve(ctx, r.ID, store.Claim{Owner: "dead", CodeFP: fp, Now: h.clock.Now().Add(-time.Minute), LeaseFor: time.Second}); err != nil {
+	// An attempt recorded the code and died before its answer.
+	if err := h.store.UseCode(ctx, r.ID, fp, step); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolveTOTP}); err != nil {

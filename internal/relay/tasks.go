@@ -29,9 +29,10 @@ type Counters struct {
 	Chain      int `json:"chain"`
 }
 
-// TaskResult is what every task answers and what a code handler sends a
-// waiting await-code task. Mode and Type are always set: after a
-// next_checkpoint they are the new checkpoint's.
+// TaskResult is what every task answers. Mode and Type are always set by
+// the tasks: after a next_checkpoint they are the new checkpoint's. The
+// result that ends a wait early (a code handler's, or the form's "I
+// approved it") carries only its outcome: code_queued or poll_now.
 type TaskResult struct {
 	Outcome   checkpoint.Outcome `json:"outcome"`
 	Mode      checkpoint.Mode    `json:"mode"`
@@ -40,9 +41,13 @@ type TaskResult struct {
 	ErrorType string             `json:"error_type,omitempty"`
 	// WrongCodes is the checkpoint item's own count of wrong codes once
 	// this outcome is recorded. The state machine's bound uses it as well
-	// as its own counter, so outcomes that reached the execution as one
-	// (a parked outcome replaced by a newer one) still count each code.
+	// as its own counter, so a wrong code whose attempt died after
+	// recording it (the retry went on to the next code) still counts.
 	WrongCodes int `json:"wrong_codes"`
+	// FromQueue: the outcome is a queued code's (a person's code), not the
+	// authenticator's or a poll's; a wrong one counts against the
+	// wrong-code bound whatever the mode.
+	FromQueue bool `json:"from_queue"`
 }
 
 // AwaitCodeInput is the payload of the await-code task.
@@ -54,18 +59,35 @@ type AwaitCodeInput struct {
 // SolveMode is what the solve task does.
 type SolveMode string
 
+// Every mode first submits the queue's head, if a code is queued; with an
+// empty queue, code answers OutcomeNone, poll asks the API whether the
+// sign-in was approved, totp submits the authenticator's code.
 const (
-	SolveTOTP        SolveMode = "totp"
-	SolvePoll        SolveMode = "poll"
-	SolvePendingCode SolveMode = "pending_code"
-	// SolveLate runs when a code wait timed out: it waits for a code still
-	// being solved and answers the outcome a code handler recorded while
-	// the wait was ending, or OutcomeNone.
-	SolveLate SolveMode = "late"
+	SolveCode SolveMode = "code"
+	SolveTOTP SolveMode = "totp"
+	SolvePoll SolveMode = "poll"
 )
 
-// OutcomeNone is the late solve's answer when no code arrived.
-const OutcomeNone checkpoint.Outcome = "none"
+// Outcomes of the relay's own, beside the provider's (checkpoint.Outcome).
+const (
+	// OutcomeNone: a code solve found the queue empty (no code in time).
+	OutcomeNone checkpoint.Outcome = "none"
+	// OutcomeCodeQueued ends a wait: a code was accepted.
+	OutcomeCodeQueued checkpoint.Outcome = "code_queued"
+	// OutcomePollNow ends a poll interval: the form says the sign-in was
+	// approved in the app.
+	OutcomePollNow checkpoint.Outcome = "poll_now"
+	// OutcomeAmbiguous: a code was resubmitted after an attempt that may
+	// have reached the provider got no answer, and the provider's answer
+	// now contradicts success (wrong code, no live intent), which the
+	// first submission may itself have caused; or the resubmission got no
+	// answer either. The checkpoint ends restart_required with reason
+	// ReasonAmbiguousAfterTimeout.
+	OutcomeAmbiguous checkpoint.Outcome = "ambiguous"
+)
+
+// ReasonAmbiguousAfterTimeout is the reason of an OutcomeAmbiguous end.
+const ReasonAmbiguousAfterTimeout = "ambiguous_after_timeout"
 
 // SolveInput is the payload of the solve task.
 type SolveInput struct {
@@ -113,10 +135,6 @@ const (
 	// ErrorRegistrationFailed is the StopExecution error of an execution
 	// whose registration answered an error.
 	ErrorRegistrationFailed = "Relay.RegistrationFailed"
-	// ErrorSolveInProgress: finish, resend or the late-outcome solve met a
-	// code being solved (the solve lease is held) and waited BusyWait for
-	// it; retry shortly, the code's outcome decides what comes next.
-	ErrorSolveInProgress = "Relay.SolveInProgress"
 )
 
 // TaskError returns an error the Lambda runtime reports with exactly this

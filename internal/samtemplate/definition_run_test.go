@@ -3,6 +3,7 @@ package samtemplate_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -129,34 +130,37 @@ func requireFinish(t *testing.T, d asl.ExecutionDescription, run *scriptedRun, s
 	}
 }
 
-// TestACodeSolvedAsTheWaitEndsIsNotOverridden: the wait times out while a
-// code is being solved; the late solve waits for it (Relay.SolveInProgress
-// is retried) and its outcome is the end.
-func TestACodeSolvedAsTheWaitEndsIsNotOverridden(t *testing.T) {
+// wakes is an await-code that ends its wait at once, as a code handler
+// does when it accepts a code.
+func wakes(run *scriptedRun, _ int, p map[string]any) (any, error) {
+	out, _ := json.Marshal(relay.TaskResult{Outcome: relay.OutcomeCodeQueued})
+	return nil, run.runner.SendTaskSuccess(p["task_token"].(string), string(out))
+}
+
+// TestACodeThatCameAsTheWaitEndedIsSolved: the wait times out, but the
+// solve after it finds a queued code: its outcome is the end, no resend.
+func TestACodeThatCameAsTheWaitEndedIsSolved(t *testing.T) {
 	for _, canResend := range []bool{false, true} {
 		d, run := runScripted(t, codeInput(canResend), map[string]taskFunc{
 			"await-code": neverAnswers,
-			"solve": func(_ *scriptedRun, n int, p map[string]any) (any, error) {
-				if p["mode"] != "late" {
-					t.Errorf("solve mode %v, want late", p["mode"])
+			"solve": func(_ *scriptedRun, _ int, p map[string]any) (any, error) {
+				if p["mode"] != "code" {
+					t.Errorf("solve mode %v, want code", p["mode"])
 				}
-				if n < 2 {
-					return nil, relay.TaskError(relay.ErrorSolveInProgress, "a code is being solved")
-				}
-				return relay.TaskResult{Outcome: "connected", Mode: "code", Type: "2FA"}, nil
+				return relay.TaskResult{Outcome: "connected", Mode: "code", Type: "2FA", FromQueue: true}, nil
 			},
 			"finish": finishes,
 		})
 		requireFinish(t, d, run, "connected", "solved")
 		if run.count("resend") != 0 {
-			t.Fatalf("resent while a code was being solved")
+			t.Fatalf("resent although a code was queued")
 		}
 	}
 }
 
-// TestNoLateCodeGoesOnAsBefore: the late solve finds nothing; the
-// checkpoint without resends ends for want of a code.
-func TestNoLateCodeGoesOnAsBefore(t *testing.T) {
+// TestNoCodeGoesOnToTheResendOrTheEnd: the solve after the wait finds the
+// queue empty; the checkpoint without resends ends for want of a code.
+func TestNoCodeGoesOnToTheResendOrTheEnd(t *testing.T) {
 	d, run := runScripted(t, codeInput(false), map[string]taskFunc{
 		"await-code": neverAnswers,
 		"solve": func(*scriptedRun, int, map[string]any) (any, error) {
@@ -167,42 +171,85 @@ func TestNoLateCodeGoesOnAsBefore(t *testing.T) {
 	requireFinish(t, d, run, "restart_required", "no_code_received")
 }
 
-// TestTheItemsWrongCodeCountBoundsTheLoop: two wrong codes reached the
-// execution as one outcome (the second replaced the first while nothing
-// waited); the result's wrong_codes counts both, so the third wrong code
-// ends the checkpoint although the execution saw only two outcomes.
-func TestTheItemsWrongCodeCountBoundsTheLoop(t *testing.T) {
+// TestAFailedSolveAttemptIsRetried: a solve Lambda that crashes (a plain
+// function error) or times out is invoked again; the relay's own
+// Relay.CheckpointEnded is not.
+func TestAFailedSolveAttemptIsRetried(t *testing.T) {
 	d, run := runScripted(t, codeInput(false), map[string]taskFunc{
-		"await-code": func(run *scriptedRun, n int, p map[string]any) (any, error) {
-			out, _ := json.Marshal(relay.TaskResult{Outcome: "invalid_code", Mode: "code", Type: "2FA", WrongCodes: 2 + n})
-			return nil, run.runner.SendTaskSuccess(p["task_token"].(string), string(out))
+		"await-code": wakes,
+		"solve": func(_ *scriptedRun, n int, _ map[string]any) (any, error) {
+			if n < 2 {
+				return nil, errors.New("the function crashed")
+			}
+			return relay.TaskResult{Outcome: "connected", Mode: "code", Type: "2FA", FromQueue: true}, nil
 		},
 		"finish": finishes,
 	})
-	requireFinish(t, d, run, "restart_required", "too_many_wrong_codes")
-	if n := run.count("await-code"); n != 2 {
-		t.Fatalf("%d waits, want 2 (the item counted 2, then 3 wrong codes)", n)
+	requireFinish(t, d, run, "connected", "solved")
+	if n := run.count("solve"); n != 3 {
+		t.Fatalf("solve ran %d times, want 3", n)
+	}
+	d, run = runScripted(t, codeInput(false), map[string]taskFunc{
+		"await-code": wakes,
+		"solve": func(*scriptedRun, int, map[string]any) (any, error) {
+			return nil, relay.TaskError(relay.ErrorCheckpointEnded, "superseded")
+		},
+	})
+	if d.Status != asl.StatusSucceeded || run.count("solve") != 1 || run.count("finish") != 0 {
+		t.Fatalf("superseded: %s, %d solves, %d finishes", d.Status, run.count("solve"), run.count("finish"))
 	}
 }
 
-// TestFinishRetriesWhileACodeIsBeingSolved: a finish that meets a solve in
-// progress is retried, not failed.
-func TestFinishRetriesWhileACodeIsBeingSolved(t *testing.T) {
-	d, run := runScripted(t, codeInput(false), map[string]taskFunc{
-		"await-code": func(run *scriptedRun, _ int, p map[string]any) (any, error) {
-			out, _ := json.Marshal(relay.TaskResult{Outcome: "connected", Mode: "code", Type: "2FA"})
-			return nil, run.runner.SendTaskSuccess(p["task_token"].(string), string(out))
+// TestAnAmbiguousAnswerEndsTheCheckpointWithItsOwnReason.
+func TestAnAmbiguousAnswerEndsTheCheckpointWithItsOwnReason(t *testing.T) {
+	d, run := runScripted(t, codeInput(true), map[string]taskFunc{
+		"await-code": wakes,
+		"solve": func(*scriptedRun, int, map[string]any) (any, error) {
+			return relay.TaskResult{Outcome: relay.OutcomeAmbiguous, Mode: "code", Type: "2FA", FromQueue: true}, nil
 		},
-		"finish": func(_ *scriptedRun, n int, _ map[string]any) (any, error) {
-			if n < 2 {
-				return nil, relay.TaskError(relay.ErrorSolveInProgress, "a code is being solved")
+		"finish": finishes,
+	})
+	requireFinish(t, d, run, "restart_required", relay.ReasonAmbiguousAfterTimeout)
+}
+
+// TestEveryWaitEndsOnACode: in poll mode the interval between polls, and
+// in TOTP mode the wait for the next step, are waits a code ends.
+func TestEveryWaitEndsOnACode(t *testing.T) {
+	in := codeInput(false)
+	in.Mode, in.Type = "poll_or_code", "OTP_OR_IN_APP_VALIDATION"
+	d, run := runScripted(t, in, map[string]taskFunc{
+		"await-code": wakes,
+		"solve": func(_ *scriptedRun, n int, p map[string]any) (any, error) {
+			if n == 0 {
+				return relay.TaskResult{Outcome: "pending", Mode: "poll_or_code", Type: "OTP_OR_IN_APP_VALIDATION"}, nil
 			}
-			return relay.FinishOutput{Status: "connected", Callback: "delivered"}, nil
+			return relay.TaskResult{Outcome: "connected", Mode: "poll_or_code", Type: "OTP_OR_IN_APP_VALIDATION", FromQueue: true}, nil
 		},
+		"finish": finishes,
 	})
 	requireFinish(t, d, run, "connected", "solved")
-	if n := run.count("finish"); n != 3 {
-		t.Fatalf("finish ran %d times, want 3", n)
+	if run.count("await-code") != 1 {
+		t.Fatalf("%d poll intervals, want 1 ended by the code", run.count("await-code"))
+	}
+
+	in = codeInput(false)
+	in.Mode = "totp"
+	d, run = runScripted(t, in, map[string]taskFunc{
+		"await-code": wakes,
+		"solve": func(_ *scriptedRun, n int, p map[string]any) (any, error) {
+			if n == 0 {
+				return relay.TaskResult{Outcome: "invalid_code", Mode: "totp", Type: "2FA"}, nil
+			}
+			return relay.TaskResult{Outcome: "invalid_code", Mode: "totp", Type: "2FA", FromQueue: true, WrongCodes: n}, nil
+		},
+		"finish": finishes,
+	})
+	// The authenticator's wrong code counts a TOTP try; each person's
+	// wrong code (the first ends the TOTP step wait) counts a wrong code:
+	// three of them end the checkpoint after four solves.
+	requireFinish(t, d, run, "restart_required", "too_many_wrong_codes")
+	if n := run.count("solve"); n != 1+relay.MaxWrongCodes {
+		t.Fatalf("%d solves, want %d", n, 1+relay.MaxWrongCodes)
 	}
 }
 
@@ -210,14 +257,31 @@ func TestFinishRetriesWhileACodeIsBeingSolved(t *testing.T) {
 // relay.MaxWrongCodes wrong codes, the number the form tells its user.
 func TestTheWrongCodeBoundIsTheRelays(t *testing.T) {
 	d, run := runScripted(t, codeInput(false), map[string]taskFunc{
-		"await-code": func(run *scriptedRun, n int, p map[string]any) (any, error) {
-			out, _ := json.Marshal(relay.TaskResult{Outcome: "invalid_code", Mode: "code", Type: "2FA", WrongCodes: n + 1})
-			return nil, run.runner.SendTaskSuccess(p["task_token"].(string), string(out))
+		"await-code": wakes,
+		"solve": func(_ *scriptedRun, n int, _ map[string]any) (any, error) {
+			return relay.TaskResult{Outcome: "invalid_code", Mode: "code", Type: "2FA", WrongCodes: n + 1, FromQueue: true}, nil
 		},
 		"finish": finishes,
 	})
 	requireFinish(t, d, run, "restart_required", "too_many_wrong_codes")
-	if n := run.count("await-code"); n != relay.MaxWrongCodes {
-		t.Fatalf("%d waits for a code, want relay.MaxWrongCodes = %d", n, relay.MaxWrongCodes)
+	if n := run.count("solve"); n != relay.MaxWrongCodes {
+		t.Fatalf("%d codes solved, want relay.MaxWrongCodes = %d", n, relay.MaxWrongCodes)
+	}
+}
+
+// TestTheItemsWrongCodeCountBoundsTheLoop: a wrong code whose attempt
+// died after recording it never reached the execution's counter; the
+// item's count, which the next result carries, still ends the loop.
+func TestTheItemsWrongCodeCountBoundsTheLoop(t *testing.T) {
+	d, run := runScripted(t, codeInput(false), map[string]taskFunc{
+		"await-code": wakes,
+		"solve": func(_ *scriptedRun, n int, _ map[string]any) (any, error) {
+			return relay.TaskResult{Outcome: "invalid_code", Mode: "code", Type: "2FA", WrongCodes: n + 2, FromQueue: true}, nil
+		},
+		"finish": finishes,
+	})
+	requireFinish(t, d, run, "restart_required", "too_many_wrong_codes")
+	if n := run.count("solve"); n != 2 {
+		t.Fatalf("%d codes solved, want 2 (the item counted 2, then 3 wrong codes)", n)
 	}
 }

@@ -726,6 +726,7 @@ var optionalEnv = map[string]struct {
 	"STATE_MACHINE_ARN":       {[]string{"api"}, "only api starts executions; the others resume tasks by token"},
 	"CALLBACK_SIGNING_SECRET": {[]string{"finish"}, "read when configured; only finish signs callbacks"},
 	"RELAY_PUBLIC_URL":        {nil, "unset, form links and the URL Twilio signs use the request's own domain"},
+	"RELAY_TIME_SCALE":        {nil, "set by the local stack only, which shrinks the provider deadline with its time scale"},
 }
 
 // runtimeProvided reports variables the Lambda runtime sets.

@@ -44,6 +44,9 @@ const (
 	// MaxCodeFingerprints bounds code_fps: the wrong codes, TOTP steps and
 	// the right code of at most 3 chained checkpoints.
 	MaxCodeFingerprints = 64
+	// MaxMessageKey bounds a queued code's message id and de-duplication
+	// key (longer ones are kept as a hash) and its attribution note.
+	MaxMessageKey = 256
 )
 
 // checkBudget refuses a checkpoint whose registration values exceed the

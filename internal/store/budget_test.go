@@ -34,10 +34,16 @@ func TestCheckpointItemAtEveryMaximumFits(t *testing.T) {
 	cp := maxCheckpoint("cp_" + strings.Repeat("m", 26))
 	cp.ExecutionARN = "arn:aws:states:eu-west-3:123456789012:execution:" + strings.Repeat("s", 80) + ":" + cp.ID
 	cp.TaskToken = strings.Repeat("t", 1024) // Step Functions task tokens are at most 1,024 characters
-	cp.Undelivered = strings.Repeat("r", 2*store.MaxEventDetail)
-	cp.SealedPendingCode = make([]byte, store.MaxSealed)
 	cp.Reason = strings.Repeat("r", store.MaxReason)
-	cp.LeaseOwner = strings.Repeat("o", 64)
+	at := t0
+	for i := range store.MaxQueuedCodes {
+		cp.Queue = append(cp.Queue, store.QueuedCode{ID: strings.Repeat("q", 16), FP: strings.Repeat("f", 64),
+			Sealed: make([]byte, store.MaxSealed), Channel: checkpoint.ChannelEmail, Source: "email-generic",
+			MessageID: strings.Repeat("m", store.MaxMessageKey), ArrivedAt: t0, Attribution: strings.Repeat("a", store.MaxMessageKey),
+			State: store.CodeAnswered, Claims: 2, Resubmitted: true, ClaimedAt: &at, AnsweredAt: &at,
+			Outcome: checkpoint.InvalidCode, ErrorType: strings.Repeat("e", 64), Reason: "ambiguous_after_timeout"})
+		cp.MessageIDs = append(cp.MessageIDs, strings.Repeat("m", store.MaxMessageKey-3)+string(rune('a'+i)))
+	}
 	cp.IdempotencyFP = strings.Repeat("f", 64)
 	cp.FormTokenFP = strings.Repeat("f", 64)
 	for i := range store.MaxCodeFingerprints {

@@ -86,6 +86,27 @@ func (u *update) AppendEvent(e Event) *update {
 // attr marks an argument of If as an attribute name rather than a value.
 type attr string
 
+// path marks an argument of If as a document path already built by elem.
+type path string
+
+// elem is the document path of one field of one list element,
+// list[i].field, with both names aliased.
+func (u *update) elem(list string, i int, field string) path {
+	return path(fmt.Sprintf("%s[%d].%s", u.n(list), i, u.n(field)))
+}
+
+// SetPath sets a document path built by elem.
+func (u *update) SetPath(p path, val any) *update {
+	u.set = append(u.set, string(p)+" = "+u.v(val))
+	return u
+}
+
+// RemovePath removes a document path built by elem.
+func (u *update) RemovePath(p path) *update {
+	u.remove = append(u.remove, string(p))
+	return u
+}
+
 // If adds a condition; the format's %s verbs are filled by names given as
 // attr and values given as anything else.
 func (u *update) If(format string, args ...any) *update {
@@ -93,6 +114,8 @@ func (u *update) If(format string, args ...any) *update {
 	for i, a := range args {
 		if s, ok := a.(attr); ok {
 			out[i] = u.n(string(s))
+		} else if p, ok := a.(path); ok {
+			out[i] = string(p)
 		} else {
 			out[i] = u.v(a)
 		}

@@ -1,8 +1,9 @@
 // Package store keeps the relay's state in one DynamoDB table. Every state
 // change is a single-item conditional write (dynalite, the local DynamoDB,
 // has no transactions), so the conditions carry the guarantees: a code is
-// submitted at most once, one solve runs at a time, an outcome reaches the
-// waiting execution exactly once, and a code after the end changes nothing.
+// accepted into its checkpoint's queue at most once (by fingerprint and by
+// message id), the execution claims and answers the queue's head one code
+// at a time, and a code after the end changes nothing.
 //
 // Items (see ARCHITECTURE.md):
 //
@@ -10,7 +11,6 @@
 //	recipient pointer  RCPT#<+E164 or lowered email>   <created_at, fixed width>#<id>
 //	account pointer    ACCT#<api>#<account_id>         ACCT
 //	form token         FORM#<hex HMAC of token>        FORM
-//	webhook message    MSG#<source>#<message id>       MSG
 //
 // The store never sees a code, a TOTP secret or a form token in clear: it
 // receives them sealed or fingerprinted by secretbox.
@@ -67,25 +67,29 @@ type Checkpoint struct {
 	FinalOutcome checkpoint.Outcome `dynamodbav:"final_outcome,omitempty"`
 
 	ExecutionARN string `dynamodbav:"execution_arn,omitempty"`
-	// TaskToken is the token of the await-code task now waiting.
+	// TaskToken is the token of the await-code task now waiting; the
+	// first code accepted takes it (and wakes the execution with it).
 	TaskToken string `dynamodbav:"task_token,omitempty"`
-	// Undelivered is an outcome (relay.TaskResult JSON) recorded while no
-	// execution was waiting; the next await-code or solve task (poll, TOTP, late) takes it.
-	Undelivered string `dynamodbav:"undelivered,omitempty"`
-	// SealedPendingCode is a code whose solve hit a transient error, sealed
-	// with PendingCodeContext(id), for the solve task to retry.
-	SealedPendingCode []byte `dynamodbav:"pending_code,omitempty"`
+
+	// Queue holds the codes accepted for this checkpoint, in arrival
+	// order; the entries before QueueHead are answered. Queued counts the
+	// entries not answered yet (QueueHead and after). At most
+	// MaxQueuedCodes entries, answered ones included (see queue.go).
+	Queue     []QueuedCode `dynamodbav:"queue,omitempty"`
+	QueueHead int          `dynamodbav:"queue_head"`
+	Queued    int          `dynamodbav:"queued"`
+	// MessageIDs are the "<source>#<message id>" of every webhook message
+	// whose code was accepted: a sender's retry is a duplicate.
+	MessageIDs []string `dynamodbav:"msg_ids,stringset,omitempty"`
 
 	WrongCodes     int   `dynamodbav:"wrong_codes"`
 	FormWrongCodes int   `dynamodbav:"form_wrong_codes"`
 	Resends        int   `dynamodbav:"resends"`
 	Polls          int   `dynamodbav:"polls"`
 	TOTPStep       int64 `dynamodbav:"totp_step,omitempty"`
-	// CodeFPs are the fingerprints of every code already submitted.
+	// CodeFPs are the fingerprints of every code queued or submitted
+	// (TOTP codes included).
 	CodeFPs []string `dynamodbav:"code_fps,stringset,omitempty"`
-	// LeaseUntil (unix ms) and LeaseOwner hold the solve lease.
-	LeaseUntil int64  `dynamodbav:"lease_until,omitempty"`
-	LeaseOwner string `dynamodbav:"lease_owner,omitempty"`
 
 	Events        []Event `dynamodbav:"events"`
 	EventsDropped int     `dynamodbav:"events_dropped,omitempty"`
@@ -101,7 +105,8 @@ func (c *Checkpoint) RequestedAt() time.Time {
 	return c.CreatedAt
 }
 
-// UsedCode reports whether a code with this fingerprint was submitted.
+// UsedCode reports whether a code with this fingerprint was queued or
+// submitted.
 func (c *Checkpoint) UsedCode(fp string) bool {
 	for _, f := range c.CodeFPs {
 		if f == fp {
@@ -126,16 +131,19 @@ type EventKind string
 const (
 	EventRegistered   EventKind = "registered"
 	EventCodeReceived EventKind = "code_received"
-	EventNoCode       EventKind = "no_code"
-	EventSolve        EventKind = "solve"
-	EventResend       EventKind = "resend"
-	EventPoll         EventKind = "poll"
-	EventFinished     EventKind = "finished"
-	EventCallback     EventKind = "callback"
-	EventLateCode     EventKind = "late_code"
-	EventCodeReused   EventKind = "code_reused"
-	EventSuperseded   EventKind = "superseded"
-	EventExecution    EventKind = "execution_started"
+	// EventSolveRetry: a queued code met a transient provider answer (or
+	// no answer) and waits for the next attempt.
+	EventSolveRetry EventKind = "solve_retry"
+	EventNoCode     EventKind = "no_code"
+	EventSolve      EventKind = "solve"
+	EventResend     EventKind = "resend"
+	EventPoll       EventKind = "poll"
+	EventFinished   EventKind = "finished"
+	EventCallback   EventKind = "callback"
+	EventLateCode   EventKind = "late_code"
+	EventCodeReused EventKind = "code_reused"
+	EventSuperseded EventKind = "superseded"
+	EventExecution  EventKind = "execution_started"
 )
 
 // MaxEvents bounds the history. Writes that change state always append
@@ -148,8 +156,8 @@ const MaxEvents = 100
 // sealed secret cannot be moved to another item.
 func TOTPContext(id string) string { return "totp_secret:" + id }
 
-// PendingCodeContext is the sealing context of a pending code.
-func PendingCodeContext(id string) string { return "pending_code:" + id }
+// QueuedCodeContext is the sealing context of a queued code.
+func QueuedCodeContext(id string) string { return "queued_code:" + id }
 
 // FormTokenContext is the sealing context of the form token.
 func FormTokenContext(id string) string { return "form_token:" + id }

@@ -35,15 +35,22 @@ var (
 	// (budget.go); nothing was written.
 	ErrTooLarge   = errors.New("store: value past its maximum")
 	ErrNotPending = errors.New("store: checkpoint no longer accepts codes")
-	ErrCodeReused = errors.New("store: code already submitted")
-	ErrBusy       = errors.New("store: another solve holds the lease")
+	// ErrCodeReused: a code with this fingerprint is already queued or
+	// was already submitted.
+	ErrCodeReused = errors.New("store: code already queued or submitted")
+	// ErrDuplicateMessage: this webhook message was already accepted.
+	ErrDuplicateMessage = errors.New("store: message already accepted")
 	// ErrTooManyWrongCodes: the checkpoint has had its wrong codes; the
 	// state machine is ending it and no code goes to the provider again.
 	ErrTooManyWrongCodes = errors.New("store: the checkpoint has had its wrong codes")
-	ErrLeaseLost         = errors.New("store: solve lease lost")
+	// ErrQueueFull: the checkpoint's queue holds MaxQueuedCodes codes.
+	ErrQueueFull = errors.New("store: the checkpoint's code queue is full")
 	// ErrOutcomeRecorded: the provider's recorded final outcome ends the
 	// checkpoint with another status than the one asked for.
 	ErrOutcomeRecorded = errors.New("store: the provider's recorded outcome ends the checkpoint otherwise")
+	// ErrQueueMoved: the queue's head is not the code the caller read (a
+	// concurrent attempt of the same task claimed or answered it).
+	ErrQueueMoved = errors.New("store: the queue's head moved")
 )
 
 // Retention is how long a checkpoint item outlives its expiry, so the app
@@ -258,8 +265,10 @@ func (s *Store) GetByFormToken(ctx context.Context, fp string) (*Checkpoint, err
 	return s.Get(ctx, p.ID)
 }
 
-// MarkMessageSeen records a webhook message id; it reports false when the
-// id was already recorded (a provider's retry).
+// MarkMessageSeen records a key that may be used once (a forwarder's
+// signed request timestamp); it reports false when the key was already
+// recorded: a replay. Codes are de-duplicated by their checkpoint's queue
+// (Accept), not here.
 func (s *Store) MarkMessageSeen(ctx context.Context, source, messageID string, now time.Time) (bool, error) {
 	err := s.put(ctx, "MSG#"+source+"#"+messageID, "MSG", struct {
 		At time.Time `dynamodbav:"at"`
@@ -271,19 +280,6 @@ func (s *Store) MarkMessageSeen(ctx context.Context, source, messageID string, n
 		return false, fmt.Errorf("put message id: %w", err)
 	}
 	return true, nil
-}
-
-// ForgetMessage removes a recorded message id, so the sender's retry of a
-// message whose handling failed before its code reached the provider is
-// handled again.
-func (s *Store) ForgetMessage(ctx context.Context, source, messageID string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table), Key: key("MSG#"+source+"#"+messageID, "MSG"),
-	})
-	if err != nil {
-		return fmt.Errorf("forget message id: %w", err)
-	}
-	return nil
 }
 
 // exec runs an update on a checkpoint. It returns the item as
@@ -355,83 +351,7 @@ func (s *Store) RecordEvent(ctx context.Context, id string, e Event) error {
 	return nil
 }
 
-// Claim is a request for the solve lease.
-type Claim struct {
-	// Owner identifies this solve (a random id per call).
-	Owner string
-	// CodeFP is the code's fingerprint; empty for a poll or a retried
-	// pending code (already recorded when it was first claimed).
-	CodeFP string
-	// Now and LeaseFor bound the lease; a lease past its end is free, so a
-	// crashed solver never blocks the checkpoint for long.
-	Now      time.Time
-	LeaseFor time.Duration
-	// MaxWrongCodes, when positive, refuses the claim once the checkpoint
-	// has seen that many wrong codes from any channel
-	// (ErrTooManyWrongCodes): a further code could only cost the account
-	// another failed attempt at the provider.
-	MaxWrongCodes int
-	// Event, if set, is appended with the claim (code received).
-	Event *Event
-}
-
-// ClaimSolve takes the solve lease of a pending checkpoint and records the
-// code's fingerprint, in one conditional write: the checkpoint is pending
-// and not settled, the lease is free or expired, the code is new. On
-// failure it returns the item and ErrNotPending, ErrCodeReused, ErrBusy or
-// ErrTooManyWrongCodes.
-func (s *Store) ClaimSolve(ctx context.Context, id string, c Claim) (*Checkpoint, error) {
-	now := c.Now.UnixMilli()
-	u := newUpdate().
-		Set("lease_until", c.Now.Add(c.LeaseFor).UnixMilli()).
-		Set("lease_owner", c.Owner).
-		If("%s = %s", attr("status"), checkpoint.StatusPending).
-		If("attribute_not_exists(%s)", attr("final_outcome")).
-		If("attribute_not_exists(%s) OR %s < %s", attr("lease_until"), attr("lease_until"), now)
-	if c.CodeFP != "" {
-		u.AddToSet("code_fps", c.CodeFP).If("NOT contains(%s, %s)", attr("code_fps"), c.CodeFP)
-	}
-	if c.MaxWrongCodes > 0 {
-		u.If("%s < %s", attr("wrong_codes"), c.MaxWrongCodes)
-	}
-	if c.Event != nil {
-		u.AppendEvent(*c.Event)
-	}
-	cp, err := s.exec(ctx, id, u, types.ReturnValueAllNew)
-	if err == nil {
-		return cp, nil
-	}
-	return s.failed(ctx, id, err, func(cp *Checkpoint) error {
-		switch {
-		case cp.Status != checkpoint.StatusPending || cp.FinalOutcome != "":
-			return ErrNotPending
-		case c.CodeFP != "" && cp.UsedCode(c.CodeFP):
-			return ErrCodeReused
-		case c.MaxWrongCodes > 0 && cp.WrongCodes >= c.MaxWrongCodes:
-			return ErrTooManyWrongCodes
-		default:
-			return ErrBusy
-		}
-	})
-}
-
-// ReleaseLease gives the lease back without recording an outcome (the
-// solve failed before any call was made). unsentFP, if set, is the
-// fingerprint the claim recorded for a code that never reached the
-// provider: it is dropped so the same code can be submitted again.
-func (s *Store) ReleaseLease(ctx context.Context, id, owner, unsentFP string) error {
-	u := newUpdate().Remove("lease_until", "lease_owner").If("%s = %s", attr("lease_owner"), owner)
-	if unsentFP != "" {
-		u.del = append(u.del, u.n("code_fps")+" "+u.raw(&types.AttributeValueMemberSS{Value: []string{unsentFP}}))
-	}
-	_, err := s.exec(ctx, id, u, types.ReturnValueNone)
-	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("release lease: %w", err)
-	}
-	return nil
-}
-
-// Outcome is what a solve (or resend, or poll) recorded on the checkpoint.
+// Outcome is what a solve, resend or poll records on the checkpoint.
 type Outcome struct {
 	Event Event
 	// Counters to increase.
@@ -439,20 +359,8 @@ type Outcome struct {
 	// NewType and NewMode switch a chained checkpoint.
 	NewType checkpoint.Type
 	NewMode checkpoint.Mode
-	// Final marks the checkpoint as settled: no more codes are claimed.
+	// Final marks the checkpoint as settled: no more codes are accepted.
 	Final checkpoint.Outcome
-	// SealedPendingCode keeps a code whose solve must be retried;
-	// ClearPendingCode drops it once it was solved.
-	SealedPendingCode []byte
-	ClearPendingCode  bool
-	// TOTPStep records the last time step used for a generated code.
-	TOTPStep int64
-	// Result is the relay.TaskResult JSON for the waiting execution; empty
-	// when the execution need not be told.
-	Result string
-	// StaleToken is a token the caller found dead (the execution moved
-	// on); it is never handed out again.
-	StaleToken string
 }
 
 func (o Outcome) apply(u *update) {
@@ -482,194 +390,57 @@ func (o Outcome) apply(u *update) {
 	if o.Final != "" {
 		u.Set("final_outcome", o.Final)
 	}
-	if o.SealedPendingCode != nil {
-		u.Set("pending_code", o.SealedPendingCode)
-	} else if o.ClearPendingCode {
-		u.Remove("pending_code")
-	}
-	if o.TOTPStep != 0 {
-		u.Set("totp_step", o.TOTPStep)
-	}
 }
 
-// Handoff says where an outcome went.
-type Handoff struct {
-	// TaskToken, when set, is the token of the waiting execution, now
-	// removed from the item: the caller sends the result with it, then
-	// releases the lease (or, if the token turns out dead, calls Settle
-	// again with StaleToken).
-	TaskToken string
-	// Parked is true when no execution was waiting: the result waits in the
-	// undelivered slot for the next await-code or solve task.
-	Parked bool
-	// Checkpoint is the item after the write; nil when the write took the
-	// token but the item could not be read back.
-	Checkpoint *Checkpoint
+// Record writes an outcome that no code of the queue carries (a poll, a
+// TOTP code, a resend, a delivered callback) and returns the item after it.
+func (s *Store) Record(ctx context.Context, id string, o Outcome) (*Checkpoint, error) {
+	u := newUpdate()
+	o.apply(u)
+	cp, err := s.exec(ctx, id, u, types.ReturnValueAllNew)
+	if isConditionFailed(err) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record outcome: %w", err)
+	}
+	return cp, nil
 }
 
-// handoffAttempts bounds the take-token/park alternation; each failed
-// attempt means a concurrent await-code moved the token, which happens at
-// most once or twice.
-const handoffAttempts = 4
-
-// Settle records an outcome under the lease held by owner (if owner is
-// not empty), and in the same write either takes the stored task token (to
-// send the result) or, when there is none, parks the result in the
-// undelivered slot. StoreTaskToken is its mirror image, so a result
-// reaches the execution exactly once whichever of the two runs first.
-//
-// Parking, or recording an outcome without a result, releases the lease.
-// Taking the token does not: the result is still on its way, and the lease
-// says so until the caller has sent it (then ReleaseLease), or found the
-// token dead (then Settle again with StaleToken, which parks it and
-// releases the lease). So a task that waits for the lease (finish, resend,
-// the late solve) never looks between the token's taking and the park.
-func (s *Store) Settle(ctx context.Context, id, owner string, o Outcome) (Handoff, error) {
-	base := func(release bool) *update {
-		u := newUpdate()
-		o.apply(u)
-		if owner != "" {
-			u.If("%s = %s", attr("lease_owner"), owner)
-			if release {
-				u.Remove("lease_until", "lease_owner")
-			}
-		}
-		return u
-	}
-	classify := func(cp *Checkpoint) error {
-		if owner != "" && cp.LeaseOwner != owner {
-			return ErrLeaseLost
-		}
+// UseCode records a generated (TOTP) code's fingerprint and time step
+// before the code is sent, so that no attempt, not even one that dies
+// before it records its answer, sends the same code twice
+// (ErrCodeReused).
+func (s *Store) UseCode(ctx context.Context, id, fp string, step int64) error {
+	u := newUpdate().AddToSet("code_fps", fp).Set("totp_step", step).
+		If("NOT contains(%s, %s)", attr("code_fps"), fp).
+		If("%s = %s", attr("status"), checkpoint.StatusPending)
+	_, err := s.exec(ctx, id, u, types.ReturnValueNone)
+	if err == nil {
 		return nil
 	}
-	if o.Result == "" {
-		cp, err := s.exec(ctx, id, base(true), types.ReturnValueAllNew)
-		if err != nil {
-			cp, err = s.failed(ctx, id, err, classify)
-			if err == nil {
-				err = fmt.Errorf("settle %s: condition failed", id)
-			}
-		}
-		return Handoff{Checkpoint: cp}, err
-	}
-	for range handoffAttempts {
-		// A: an execution waits: take its token.
-		u := base(false).Remove("task_token").If("attribute_exists(%s)", attr("task_token"))
-		if o.StaleToken != "" {
-			u.If("%s <> %s", attr("task_token"), o.StaleToken)
-		}
-		old, err := s.exec(ctx, id, u, types.ReturnValueAllOld)
-		if err == nil {
-			// The token is off the item: only the caller can send the
-			// result now, so a failed read-back does not withhold it.
-			cp, _ := s.Get(ctx, id)
-			return Handoff{TaskToken: old.TaskToken, Checkpoint: cp}, nil
-		}
-		if !isConditionFailed(err) {
-			return Handoff{}, fmt.Errorf("settle: %w", err)
-		}
-		// B: none waits (or only the dead one): park the result.
-		u = base(true).Set("undelivered", o.Result)
-		if o.StaleToken != "" {
-			u.Remove("task_token").If("attribute_not_exists(%s) OR %s = %s", attr("task_token"), attr("task_token"), o.StaleToken)
-		} else {
-			u.If("attribute_not_exists(%s)", attr("task_token"))
-		}
-		cp, err := s.exec(ctx, id, u, types.ReturnValueAllNew)
-		if err == nil {
-			return Handoff{Parked: true, Checkpoint: cp}, nil
-		}
-		if cp, err := s.failed(ctx, id, err, classify); err != nil {
-			return Handoff{Checkpoint: cp}, err
-		}
-		// The token changed between A and B: try again.
-	}
-	return Handoff{}, fmt.Errorf("settle %s: task token kept changing", id)
-}
-
-// StoreTaskToken stores the token of a waiting await-code task, unless an
-// outcome is already parked: then it removes and returns that outcome
-// (relay.TaskResult JSON) for the caller to send with the token itself.
-func (s *Store) StoreTaskToken(ctx context.Context, id, token string) (string, error) {
-	for range handoffAttempts {
-		u := newUpdate().Set("task_token", token).
-			If("attribute_not_exists(%s)", attr("undelivered")).
-			If("%s = %s", attr("status"), checkpoint.StatusPending)
-		_, err := s.exec(ctx, id, u, types.ReturnValueNone)
-		if err == nil {
-			return "", nil
-		}
-		if !isConditionFailed(err) {
-			return "", fmt.Errorf("store task token: %w", err)
-		}
-		result, err := s.TakeUndelivered(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		if result != "" {
-			return result, nil
-		}
-		cp, err := s.Get(ctx, id)
-		if err != nil {
-			return "", err
-		}
+	_, err = s.failed(ctx, id, err, func(cp *Checkpoint) error {
 		if cp.Status != checkpoint.StatusPending {
-			return "", ErrNotPending
+			return ErrNotPending
 		}
-	}
-	return "", fmt.Errorf("store task token %s: undelivered slot kept changing", id)
-}
-
-// TakeUndelivered removes and returns the parked outcome, "" if none.
-func (s *Store) TakeUndelivered(ctx context.Context, id string) (string, error) {
-	u := newUpdate().Remove("undelivered").If("attribute_exists(%s)", attr("undelivered"))
-	old, err := s.exec(ctx, id, u, types.ReturnValueAllOld)
-	if err == nil {
-		return old.Undelivered, nil
-	}
-	if !isConditionFailed(err) {
-		return "", fmt.Errorf("take undelivered: %w", err)
-	}
-	if _, err := s.Get(ctx, id); err != nil {
-		return "", err
-	}
-	return "", nil
-}
-
-// TakePendingCode removes and returns the sealed pending code, nil if none.
-func (s *Store) TakePendingCode(ctx context.Context, id string) ([]byte, error) {
-	u := newUpdate().Remove("pending_code").If("attribute_exists(%s)", attr("pending_code"))
-	old, err := s.exec(ctx, id, u, types.ReturnValueAllOld)
-	if err == nil {
-		return old.SealedPendingCode, nil
-	}
-	if !isConditionFailed(err) {
-		return nil, fmt.Errorf("take pending code: %w", err)
-	}
-	if _, err := s.Get(ctx, id); err != nil {
-		return nil, err
-	}
-	return nil, nil
+		return ErrCodeReused
+	})
+	return err
 }
 
 // MarkFinal ends a pending checkpoint with status and reason, dropping
-// whatever only a pending checkpoint needs (task token, lease, parked
-// outcome, pending code). at is also the clock of the solve lease.
+// the task token (nothing waits any more); codes still queued stay on the
+// item, untried.
 //
 // An end the state machine decides (any status but superseded) never
-// overrides the provider, and the write's condition says so:
-//   - while a solve holds the lease (a code the provider may be answering
-//     right now), or when one released it between the write and the read
-//     that explains its refusal, it returns the item and ErrBusy: wait for
-//     the solve to settle, then finish again;
-//   - when a final outcome is recorded that ends the checkpoint with
-//     another status (final_outcome connected, but status
-//     restart_required), it returns the item and ErrOutcomeRecorded: the
-//     caller finishes with the recorded outcome's status instead.
-//
-// A superseded checkpoint ends at once: the app registered a new one.
-// If it had already ended, MarkFinal returns the item and ErrNotPending, so
-// a retried finish can tell its own earlier write from a different end.
+// overrides the provider, and the write's condition says so: when a final
+// outcome is recorded that ends the checkpoint with another status
+// (final_outcome connected, but status failed after a task kept failing),
+// it returns the item and ErrOutcomeRecorded, and the caller finishes with
+// the recorded outcome's status instead. A superseded checkpoint ends at
+// once: the app registered a new one. If it had already ended, MarkFinal
+// returns the item and ErrNotPending, so a retried finish can tell its own
+// earlier write from a different end.
 func (s *Store) MarkFinal(ctx context.Context, id string, status checkpoint.Status, reason string, at time.Time) (*Checkpoint, error) {
 	kind := EventFinished
 	if status == checkpoint.StatusSuperseded {
@@ -677,7 +448,7 @@ func (s *Store) MarkFinal(ctx context.Context, id string, status checkpoint.Stat
 	}
 	reason = clipText(reason, MaxReason)
 	u := newUpdate().Set("status", status).Set("ended_at", at).
-		Remove("task_token", "lease_until", "lease_owner", "undelivered", "pending_code").
+		Remove("task_token").
 		AppendEvent(Event{At: at, Kind: kind, Detail: string(status) + reasonSuffix(reason)}).
 		If("%s = %s", attr("status"), checkpoint.StatusPending)
 	if reason != "" {
@@ -688,7 +459,6 @@ func (s *Store) MarkFinal(ctx context.Context, id string, status checkpoint.Stat
 	// end no provider answer gives, such as needs_human).
 	ending, _ := outcomeEnding(status)
 	if guarded {
-		u.If("attribute_not_exists(%s) OR %s < %s", attr("lease_until"), attr("lease_until"), at.UnixMilli())
 		if ending != "" {
 			u.If("attribute_not_exists(%s) OR %s = %s", attr("final_outcome"), attr("final_outcome"), ending)
 		} else {
@@ -700,17 +470,10 @@ func (s *Store) MarkFinal(ctx context.Context, id string, status checkpoint.Stat
 		return cp, nil
 	}
 	return s.failed(ctx, id, err, func(cp *Checkpoint) error {
-		switch {
-		case cp.Status != checkpoint.StatusPending:
+		if cp.Status != checkpoint.StatusPending {
 			return ErrNotPending
-		case guarded && cp.LeaseUntil >= at.UnixMilli():
-			return ErrBusy
-		case guarded && cp.FinalOutcome != "" && cp.FinalOutcome != ending:
-			return ErrOutcomeRecorded
 		}
-		// Every condition holds now, so the lease did when the write was
-		// made: the solve settled in between. Try again, as while it ran.
-		return ErrBusy
+		return ErrOutcomeRecorded
 	})
 }
 
