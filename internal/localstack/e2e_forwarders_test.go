@@ -111,7 +111,7 @@ func TestForwarderSMSGateEndToEnd(t *testing.T) {
 	reg := register(t, map[string]any{"api": "postpress", "account_id": acct, "provider": "LINKEDIN", "type": "OTP", "phone": phone})
 
 	sms := smsGateSMS("ev-"+acct, "Your LinkedIn verification code is 123456.")
-	if status, body := post(t, fw, "", smsGateRequest(fw.Secret, sms), sms); status != http.StatusOK || !strings.Contains(body, `"status":"solved"`) {
+	if status, body := post(t, fw, "", smsGateRequest(fw.Secret, sms), sms); status != http.StatusOK || !strings.Contains(body, `"status":"accepted"`) {
 		t.Fatalf("sms:received answered %d %s", status, body)
 	}
 	waitStatus(t, reg.ID, checkpoint.StatusConnected)
@@ -181,7 +181,7 @@ func TestForwarderKindsEndToEnd(t *testing.T) {
 			fw := createForwarder(t, body)
 			reg := register(t, regBody)
 			query, h, payload := tc.request(fw, acct, addr)
-			if status, resp := post(t, fw, query, h, payload); status != http.StatusOK || !strings.Contains(resp, `"status":"solved"`) {
+			if status, resp := post(t, fw, query, h, payload); status != http.StatusOK || !strings.Contains(resp, `"status":"accepted"`) {
 				t.Fatalf("%s answered %d %s", tc.kind, status, resp)
 			}
 			waitStatus(t, reg.ID, checkpoint.StatusConnected)

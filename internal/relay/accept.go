@@ -138,6 +138,9 @@ func (s *Service) Deliver(ctx context.Context, d Delivery) (DeliveryResult, erro
 	case pending == nil && ended == nil:
 		s.d.Log.Info("delivery for an unknown recipient", "source", d.Source, "channel", d.Channel, "recipients", len(d.Recipients))
 		return DeliveryResult{Status: DeliveryUnknownRecipient}, nil
+	case pending == nil && ended.SawMessage(d.Source, d.MessageID):
+		// The sender's retry of a message whose code was accepted.
+		return DeliveryResult{Status: DeliveryDuplicate, CheckpointID: ended.ID}, nil
 	case pending == nil:
 		detail := "checkpoint already settled"
 		if d.Code == "" {

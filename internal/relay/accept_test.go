@@ -84,6 +84,9 @@ func TestDeliveryStatuses(t *testing.T) {
 	if got, err := h.svc.Deliver(ctx, sms("late", "555555")); err != nil || got.Status != DeliveryLate {
 		t.Fatalf("after the end: %+v, %v", got, err)
 	}
+	if got, err := h.svc.Deliver(ctx, sms("m1", "111111")); err != nil || got.Status != DeliveryDuplicate {
+		t.Fatalf("a retry after the end: %+v, %v; want duplicate", got, err)
+	}
 	if len(h.postpress.calls()) != 0 {
 		t.Fatal("delivering called the provider")
 	}

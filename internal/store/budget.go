@@ -46,7 +46,7 @@ const (
 	MaxCodeFingerprints = 64
 	// MaxMessageKey bounds a queued code's message id and de-duplication
 	// key (longer ones are kept as a hash) and its attribution note.
-	MaxMessageKey = 256
+	MaxMessageKey = 128
 )
 
 // checkBudget refuses a checkpoint whose registration values exceed the

@@ -35,10 +35,12 @@ func TestCheckpointItemAtEveryMaximumFits(t *testing.T) {
 	cp.ExecutionARN = "arn:aws:states:eu-west-3:123456789012:execution:" + strings.Repeat("s", 80) + ":" + cp.ID
 	cp.TaskToken = strings.Repeat("t", 1024) // Step Functions task tokens are at most 1,024 characters
 	cp.Reason = strings.Repeat("r", store.MaxReason)
+	// A queued code is sealed by the relay, not sent in: a code of at
+	// most 16 characters makes a KMS ciphertext blob of about 200 bytes.
 	at := t0
 	for i := range store.MaxQueuedCodes {
 		cp.Queue = append(cp.Queue, store.QueuedCode{ID: strings.Repeat("q", 16), FP: strings.Repeat("f", 64),
-			Sealed: make([]byte, store.MaxSealed), Channel: checkpoint.ChannelEmail, Source: "email-generic",
+			Sealed: make([]byte, 300), Channel: checkpoint.ChannelEmail, Source: "email-generic",
 			MessageID: strings.Repeat("m", store.MaxMessageKey), ArrivedAt: t0, Attribution: strings.Repeat("a", store.MaxMessageKey),
 			State: store.CodeAnswered, Claims: 2, Resubmitted: true, ClaimedAt: &at, AnsweredAt: &at,
 			Outcome: checkpoint.InvalidCode, ErrorType: strings.Repeat("e", 64), Reason: "ambiguous_after_timeout"})

@@ -78,6 +78,11 @@ type QueuedCode struct {
 	Reason string `dynamodbav:"reason,omitempty"`
 }
 
+// SawMessage reports whether a webhook message's code was accepted here.
+func (c *Checkpoint) SawMessage(source, messageID string) bool {
+	return messageID != "" && contains(c.MessageIDs, MessageKey(source, messageID))
+}
+
 // Head returns the first code not yet answered and its index, or nil.
 func (c *Checkpoint) Head() (*QueuedCode, int) {
 	if c.QueueHead < 0 || c.QueueHead >= len(c.Queue) {
@@ -148,10 +153,10 @@ func (s *Store) Accept(ctx context.Context, id string, q QueuedCode, maxWrongCod
 	}
 	cp, err := s.failed(ctx, id, err, func(cp *Checkpoint) error {
 		switch {
-		case cp.Status != checkpoint.StatusPending || cp.FinalOutcome != "":
-			return ErrNotPending
 		case msg != "" && contains(cp.MessageIDs, msg):
 			return ErrDuplicateMessage
+		case cp.Status != checkpoint.StatusPending || cp.FinalOutcome != "":
+			return ErrNotPending
 		case cp.UsedCode(q.FP):
 			return ErrCodeReused
 		case cp.WrongCodes >= maxWrongCodes:
