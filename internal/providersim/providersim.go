@@ -98,6 +98,12 @@ type Account struct {
 	// ExpireAfterSeconds is: the account connects at once, its answer
 	// comes late, as a slow provider's does. At most MaxSolveDelayMS.
 	SolveDelayMS int `json:"solve_delay_ms,omitempty"`
+	// SingleUseIntent makes a code sent after the account connected (by a
+	// caller that gave up waiting for the answer and sent it again) answer
+	// as a dead intent, as an API whose intent a solve uses up does; a
+	// poll still answers connected. Without it a connected account answers
+	// connected to anything.
+	SingleUseIntent bool `json:"single_use_intent,omitempty"`
 	// TOTPSecret (base32, as authenticator apps take it) makes the right
 	// code the current authenticator code instead of Code: 6 digits, 30 s,
 	// SHA-1, one step of skew either way, as LinkedIn accepts.
@@ -394,13 +400,10 @@ func (s *Simulator) solve(acc *account, code string, tryAnotherWay bool) verdict
 	case StateExpired, StateKilled:
 		return vExpired
 	case StateConnected:
-		if code == "" {
-			return vConnected // a poll still finds the approval
+		if code != "" && acc.spec.SingleUseIntent {
+			return vExpired
 		}
-		// The intent is used up: a code sent again after the account
-		// connected (a caller that gave up waiting for the answer) is
-		// refused as a dead intent, as the APIs do.
-		return vExpired
+		return vConnected
 	}
 	if code == "" {
 		st.Polls++

@@ -556,3 +556,19 @@ func TestLoginNeedsTheRightCodeAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestASingleUseIntentRefusesACodeSentAgain: the caller that gave up
+// waiting sends the same code again; the intent is used up.
+func TestASingleUseIntentRefusesACodeSentAgain(t *testing.T) {
+	sim, _, base := newSim(t)
+	c, _ := providerapi.NewPostpress(providerapi.Config{BaseURL: base, APIKey: "pp-key"})
+	if err := sim.SetAccount(Account{API: checkpoint.APIPostpress, AccountID: "once", SingleUseIntent: true}); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []checkpoint.Outcome{checkpoint.Connected, checkpoint.Restart} {
+		res, _ := c.Solve(context.Background(), providerapi.SolveRequest{AccountID: "once", Provider: checkpoint.ProviderLinkedIn, Code: DefaultCode})
+		if res.Outcome != want {
+			t.Fatalf("call %d: %+v, want %s", i+1, res, want)
+		}
+	}
+}

@@ -140,7 +140,7 @@ func TestDistrustedSenderIsTrustedAgainAfterAResend(t *testing.T) {
 		t.Fatalf("after distrust: %v %v", cp.UntrustedSenders, cp.RequestedAt())
 	}
 	at := t0.Add(3 * time.Minute)
-	if _, err := s.Settle(ctx, "cp_u", "", store.Outcome{Event: store.Event{At: at, Kind: store.EventResend, Outcome: checkpoint.Resent}, Resends: 1}); err != nil {
+	if _, err := s.Record(ctx, "cp_u", store.Outcome{Event: store.Event{At: at, Kind: store.EventResend, Outcome: checkpoint.Resent}, Resends: 1}); err != nil {
 		t.Fatal(err)
 	}
 	cp, _ = s.Get(ctx, "cp_u")
