@@ -171,6 +171,7 @@ func TestMakeRunStopsEverythingItStarted(t *testing.T) {
 	run := exec.Command("make", "--no-print-directory", "-C", root, "run", "RUN_FLAGS=--addr 127.0.0.1:0 --time-scale 0.01")
 	run.Env = serveEnv()
 	s := startServe(t, run)
+	t.Run("walkthrough twice", func(t *testing.T) { playWalkthroughTwice(t, root, s.banner) })
 	s.stopAndCheckPorts(t, syscall.SIGTERM)
 
 	direct := exec.Command(filepath.Join(root, "bin", "checkpoint-relay"), "serve", "--addr", "127.0.0.1:0")
@@ -194,4 +195,134 @@ func serveEnv() []string {
 		env = append(env, kv)
 	}
 	return env
+}
+
+// walkthroughCommands returns the banner's commands in order: each starts
+// on a line "   $ " and goes on while a line ends with a backslash.
+func walkthroughCommands(banner string) []string {
+	var cmds []string
+	cont := false
+	for _, line := range strings.Split(banner, "\n") {
+		switch {
+		case cont:
+			cmds[len(cmds)-1] += "\n" + line
+		case strings.HasPrefix(line, "   $ "):
+			cmds = append(cmds, strings.TrimPrefix(line, "   $ "))
+		default:
+			continue
+		}
+		cont = strings.HasSuffix(line, "\\")
+	}
+	return cmds
+}
+
+// playWalkthroughTwice runs the banner's commands as printed, in a shell
+// in the checkout (where make run's bin/checkpoint-relay is), twice against
+// the same serve: register, send the SMS, watch the checkpoint and the
+// callback receiver. The callback receiver's port is the only change,
+// so that the test cannot collide with one a developer left running.
+func playWalkthroughTwice(t *testing.T, root, banner string) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("CI=true but %s is missing", tool)
+			}
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	cmds := walkthroughCommands(banner)
+	if len(cmds) != 5 || !strings.HasPrefix(cmds[0], "export ") {
+		t.Fatalf("want 5 commands (export, callbacks, register, sms, status), got %d:\n%s", len(cmds), strings.Join(cmds, "\n---\n"))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().String()
+	ln.Close()
+	for i := range cmds {
+		cmds[i] = strings.ReplaceAll(cmds[i], "127.0.0.1:8098", port)
+	}
+	shell := func(cmd string) *exec.Cmd {
+		c := exec.Command("bash", "-c", cmds[0]+"\n"+cmd)
+		c.Dir = root
+		c.Env = serveEnv()
+		return c
+	}
+	run := func(cmd string) string {
+		t.Helper()
+		out, err := shell(cmd).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", cmd, err, out)
+		}
+		return string(out)
+	}
+
+	receiver := shell("exec " + cmds[1])
+	out, err := receiver.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	receiver.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := receiver.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-receiver.Process.Pid, syscall.SIGKILL)
+		_ = receiver.Wait()
+	})
+	received := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			received <- sc.Text()
+		}
+		close(received)
+	}()
+	if line := <-received; !strings.Contains(line, "receiving callbacks on http://"+port) {
+		t.Fatalf("callback receiver said %q", line)
+	}
+
+	idOf := regexp.MustCompile(`"id":"(cp_[a-z2-7]+)"`)
+	statusOf := regexp.MustCompile(`"status":"([a-z_]+)"`)
+	for round := 1; round <= 2; round++ {
+		reg := run(cmds[2])
+		m := idOf.FindStringSubmatch(reg)
+		if m == nil {
+			t.Fatalf("round %d: registration answered %s", round, reg)
+		}
+		id := m[1]
+		if sms := run(cmds[3]); !strings.Contains(sms, "200 OK") {
+			t.Fatalf("round %d: the SMS got %s", round, sms)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			view := run(strings.ReplaceAll(cmds[4], "<id>", id))
+			st := statusOf.FindStringSubmatch(view)
+			if st != nil && st[1] == "connected" {
+				break
+			}
+			if st != nil && st[1] != "pending" || time.Now().After(deadline) {
+				t.Fatalf("round %d: %s is not connected: %s", round, id, view)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		timeout := time.After(30 * time.Second)
+		for got := false; !got; {
+			select {
+			case line, ok := <-received:
+				if !ok {
+					t.Fatalf("round %d: the callback receiver stopped", round)
+				}
+				if strings.Contains(line, id) {
+					if !strings.Contains(line, "connected") || !strings.Contains(line, "signature verified") {
+						t.Fatalf("round %d: callback %q", round, line)
+					}
+					got = true
+				}
+			case <-timeout:
+				t.Fatalf("round %d: no callback for %s", round, id)
+			}
+		}
+	}
 }

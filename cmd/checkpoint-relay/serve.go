@@ -6,14 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/localstack"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providersim"
 )
@@ -55,7 +53,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "checkpoint-relay serve: %v\n", err)
 		return 1
 	}
-	printWalkthrough(stdout, stack)
+	printWalkthrough(stdout, stack, selfCommand())
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nshutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -67,10 +65,22 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	return 0
 }
 
-// demoPhone receives the walkthrough's SMS.
-const demoPhone = "+15005550006"
+// demoPhone receives the walkthrough's SMS; demoCallbackAddr is where its
+// callback receiver listens.
+const (
+	demoPhone        = "+15005550006"
+	demoCallbackAddr = "127.0.0.1:8098"
+)
 
-func printWalkthrough(w io.Writer, s *localstack.Stack) {
+// walkthroughSecrets are the variables the walkthrough's commands read, in
+// the order the export line gives them.
+var walkthroughSecrets = []string{"RELAY_API_KEY", "TWILIO_AUTH_TOKEN", "CALLBACK_SIGNING_SECRET"}
+
+// printWalkthrough prints the banner. Every command in it is a line
+// starting with "   $ " (continued by lines starting with five spaces), and
+// reads the relay's URL and secrets from the variables its first command
+// exports, so the same commands work again and again.
+func printWalkthrough(w io.Writer, s *localstack.Stack, self string) {
 	sim := "none (real APIs)"
 	if len(s.Simulated) > 0 {
 		names := make([]string, len(s.Simulated))
@@ -78,13 +88,35 @@ func printWalkthrough(w io.Writer, s *localstack.Stack) {
 			names[i] = string(a)
 		}
 		sort.Strings(names)
-		sim = strings.Join(names, ", ") + " at " + s.SimulatorURL + " (right code " + providersim.DefaultCode + ")"
+		sim = strings.Join(names, ", ") + " at " + s.SimulatorURL + " (right code " + providersim.DefaultCode + "; control API in docs/simulator.md)"
 	}
-	// A key the operator set is theirs (perhaps a real one): the banner
+	// A secret the operator set is theirs (perhaps a real one): the banner
 	// refers to it by name rather than print it into a terminal or CI log.
-	key, keyLine := "$RELAY_API_KEY", "as set in RELAY_API_KEY"
-	if s.RelayAPIKeyGenerated {
-		key, keyLine = s.RelayAPIKey, s.RelayAPIKey
+	keyLine := "as set in RELAY_API_KEY"
+	if k, ok := s.Generated["RELAY_API_KEY"]; ok {
+		keyLine = k
+	}
+	exports := []string{"RELAY_URL=" + s.URL}
+	var kept []string
+	for _, k := range walkthroughSecrets {
+		if v, ok := s.Generated[k]; ok {
+			exports = append(exports, k+"="+shellQuote(v))
+		} else {
+			kept = append(kept, k)
+		}
+	}
+	keptNote := ""
+	if len(kept) > 0 {
+		keptNote = "\n   (" + strings.Join(kept, ", ") + ": export the values you gave serve.)"
+	}
+	generated := make([]string, 0, len(s.Generated))
+	for k := range s.Generated {
+		generated = append(generated, k)
+	}
+	sort.Strings(generated)
+	genLine := "none"
+	if len(generated) > 0 {
+		genLine = strings.Join(generated, ", ")
 	}
 	fmt.Fprintf(w, `checkpoint-relay is up at %s (ready in %s)
   DynamoDB (dynalite)   %s  table %s
@@ -92,52 +124,59 @@ func printWalkthrough(w io.Writer, s *localstack.Stack) {
   Step Functions API    %s  %s
   provider simulator    %s
   relay API key         %s
+  generated secrets     %s
+                        (set any of them before serve to choose its value)
 
-Walkthrough (in another shell):
+Walkthrough, in another shell; run steps 3-5 as often as you like:
 
-1. Register a pending checkpoint whose SMS codes reach %s:
+1. The relay's address and the local secrets the commands below use:
 
-   curl -s %s/v1/checkpoints -H "Authorization: Bearer %s" \
+   $ export %s%s
+
+2. Receive the callbacks, each verified with CALLBACK_SIGNING_SECRET (leave it running):
+
+   $ %s demo callbacks --addr %s
+
+3. Register a pending checkpoint whose SMS codes reach %s:
+
+   $ curl -s "$RELAY_URL/v1/checkpoints" -H "Authorization: Bearer $RELAY_API_KEY" \
      -H 'Content-Type: application/json' \
-     -d '{"api":"postpress","account_id":"acc_demo","provider":"LINKEDIN","type":"OTP","phone":"%s"}'
+     -d '{"api":"postpress","account_id":"acc_demo","provider":"LINKEDIN","type":"OTP","phone":"%s","callback_url":"http://%s/callback"}'
 
-   It answers {"id", "status", "form_url", "expires_at"} and starts the state machine.
+   It answers {"id", "status", "form_url", "expires_at"} and starts the state machine. Each
+   registration is a new login: the code is needed again.
 
-2. Send the SMS as Twilio would (signed with the local TWILIO_AUTH_TOKEN):
+4. Send the code by SMS, signed as Twilio signs it, with a fresh MessageSid each time:
 
-%s
+   $ %s demo sms --to %s --text 'Your LinkedIn verification code is %s.'
 
-3. Watch it solve:   curl -s %s/v1/checkpoints/<id> -H "Authorization: Bearer %s"
+5. Watch it solve (the callback receiver prints the signed callback):
 
-4. Or open the form_url from step 1 in a browser and type %s.
+   $ curl -s "$RELAY_URL/v1/checkpoints/<id>" -H "Authorization: Bearer $RELAY_API_KEY"
+
+Or register again and open its form_url in a browser: 000000 is a wrong code, %s the right one.
+A registration with "totp_secret":"JBSWY3DPEHPK3PXP" connects by itself: the relay generates the code.
 
 Press Ctrl-C to stop.
 `, s.URL, s.Ready.Round(time.Millisecond), s.DynamoDBEndpoint, s.TableName, s.Dynalite, s.SFNEndpoint, s.StateMachineARN,
-		sim, keyLine, demoPhone, s.URL, key, demoPhone, twilioCurl(s.URL), s.URL, key, providersim.DefaultCode)
+		sim, keyLine, genLine, strings.Join(exports, " "), keptNote, self, demoCallbackAddr, demoPhone, demoPhone, demoCallbackAddr,
+		self, demoPhone, providersim.DefaultCode, providersim.DefaultCode)
 }
 
-// twilioCurl is a curl command posting an inbound SMS exactly as Twilio
-// does, with the X-Twilio-Signature Twilio would compute.
-func twilioCurl(base string) string {
-	target := strings.TrimRight(os.Getenv("RELAY_PUBLIC_URL"), "/") + "/v1/webhooks/sms/twilio"
-	params := url.Values{
-		"MessageSid": {"SM" + strconv.FormatInt(time.Now().UnixNano(), 16)},
-		"AccountSid": {"ACdemo"},
-		"From":       {"+15017122661"},
-		"To":         {demoPhone},
-		"Body":       {"Your LinkedIn verification code is " + providersim.DefaultCode + "."},
-		"NumMedia":   {"0"},
+// shellQuote quotes v for a POSIX shell when it needs it.
+func shellQuote(v string) string {
+	if strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/=+") == "" {
+		return v
 	}
-	sig := inbound.TwilioSignature(os.Getenv("TWILIO_AUTH_TOKEN"), target, params)
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+}
+
+// selfCommand is how the walkthrough names this binary: as it was invoked
+// when that was a path (bin/checkpoint-relay from make run, ./checkpoint-relay),
+// else the name found on PATH.
+func selfCommand() string {
+	if strings.ContainsRune(os.Args[0], os.PathSeparator) {
+		return os.Args[0]
 	}
-	sort.Strings(keys)
-	var lines []string
-	lines = append(lines, fmt.Sprintf("   curl -s %s/v1/webhooks/sms/twilio -H 'X-Twilio-Signature: %s'", base, sig))
-	for _, k := range keys {
-		lines = append(lines, fmt.Sprintf("     --data-urlencode '%s=%s'", k, params.Get(k)))
-	}
-	return strings.Join(lines, " \\\n")
+	return "checkpoint-relay"
 }

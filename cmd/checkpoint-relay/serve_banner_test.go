@@ -18,7 +18,11 @@ func TestServeBannerPrintsOnlyAGeneratedKey(t *testing.T) {
 	}{{"generated", true}, {"set by the operator", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
-			printWalkthrough(&b, &localstack.Stack{URL: "http://127.0.0.1:3000", RelayAPIKey: key, RelayAPIKeyGenerated: tc.generated})
+			st := &localstack.Stack{URL: "http://127.0.0.1:3000", RelayAPIKey: key, Generated: map[string]string{}}
+			if tc.generated {
+				st.Generated["RELAY_API_KEY"] = key
+			}
+			printWalkthrough(&b, st, "checkpoint-relay")
 			out := b.String()
 			if got := strings.Contains(out, key); got != tc.generated {
 				t.Fatalf("banner shows the key: %v, want %v\n%s", got, tc.generated, out)

@@ -95,9 +95,10 @@ type Stack struct {
 	Simulated []checkpoint.API
 	// RelayAPIKey is the bearer key of POST /v1/checkpoints.
 	RelayAPIKey string
-	// RelayAPIKeyGenerated is true when the stack made the key up (the
-	// operator had not set RELAY_API_KEY), so it may be shown.
-	RelayAPIKeyGenerated bool
+	// Generated holds the secrets the stack made up, by variable name,
+	// because the operator had not set them: those may be shown (a secret
+	// the operator set is theirs, perhaps a real one, and is not).
+	Generated map[string]string
 	// Ready is how long Start took.
 	Ready time.Duration
 
@@ -320,6 +321,13 @@ func (s *Stack) setEnvironment(tpl *samtemplate.Template, scale float64) error {
 			_ = os.Setenv(k, v)
 		}
 	}
+	s.Generated = map[string]string{}
+	secret := func(k, v string) {
+		if _, ok := os.LookupEnv(k); !ok {
+			_ = os.Setenv(k, v)
+			s.Generated[k] = v
+		}
+	}
 	force := func(k, v string) { _ = os.Setenv(k, v) }
 
 	// The AWS SDK: local endpoints, a region, and credentials it can sign
@@ -340,12 +348,11 @@ func (s *Stack) setEnvironment(tpl *samtemplate.Template, scale float64) error {
 	for _, k := range []string{"KMS_KEY_ID", "KMS_MAC_KEY_ID"} {
 		_ = os.Unsetenv(k)
 	}
-	set("RELAY_LOCAL_KEY", randomB64(32))
-	set("FORM_CSRF_KEY", randomB64(32))
-	set("CALLBACK_SIGNING_SECRET", randomB64(32))
-	_, operatorKey := os.LookupEnv("RELAY_API_KEY")
-	set("RELAY_API_KEY", "local-"+randomHex(12))
-	s.RelayAPIKey, s.RelayAPIKeyGenerated = os.Getenv("RELAY_API_KEY"), !operatorKey
+	secret("RELAY_LOCAL_KEY", randomB64(32))
+	secret("FORM_CSRF_KEY", randomB64(32))
+	secret("CALLBACK_SIGNING_SECRET", randomB64(32))
+	secret("RELAY_API_KEY", "local-"+randomHex(12))
+	s.RelayAPIKey = os.Getenv("RELAY_API_KEY")
 
 	for _, api := range s.Simulated {
 		force(envPrefix(api)+"_BASE_URL", s.SimulatorURL)
@@ -356,7 +363,7 @@ func (s *Stack) setEnvironment(tpl *samtemplate.Template, scale float64) error {
 	// SendGrid) answer 404, as a source without its secret does, until the
 	// operator sets theirs.
 	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SMS_WEBHOOK_SECRET", "EMAIL_WEBHOOK_SECRET", "MAILGUN_SIGNING_KEY"} {
-		set(k, "local-"+randomHex(16))
+		secret(k, "local-"+randomHex(16))
 	}
 	// The template's plain settings (SES_TOPIC_ARN, SENDGRID_WEBHOOK_USER...) as it resolves
 	// them, where nothing above decided.
