@@ -104,6 +104,23 @@ type Stack struct {
 
 	log     *slog.Logger
 	closers []func(context.Context) error
+	// fns runs the task functions; tasks holds each one's own handler.
+	fns   *asl.Functions
+	tasks map[string]asl.Handler
+}
+
+// WrapFunction puts wrap around a task function of the template (by
+// logical id, e.g. "SolveFunction"): fault injection, to see how the
+// state machine and the relay handle a function that crashes or answers
+// late. Each call wraps the function's own handler, replacing an earlier
+// wrap.
+func (s *Stack) WrapFunction(logicalID string, wrap func(asl.Handler) asl.Handler) error {
+	h, ok := s.tasks[logicalID]
+	if !ok {
+		return fmt.Errorf("no task function %s", logicalID)
+	}
+	s.fns.Register(functionARN(logicalID), wrap(h))
+	return nil
 }
 
 // Start brings the whole stack up and returns once GET /v1/health answers.
@@ -390,6 +407,7 @@ func (s *Stack) setEnvironment(tpl *samtemplate.Template, scale float64) error {
 // the others with the runner.
 func (s *Stack) wireFunctions(ctx context.Context, tpl *samtemplate.Template, fns *asl.Functions, mux *http.ServeMux) error {
 	httpHandlers := map[string]apigw.Handler{}
+	s.fns, s.tasks = fns, map[string]asl.Handler{}
 	for _, f := range tpl.Functions {
 		h, err := app.Build(ctx, f.Name)
 		if err != nil {
@@ -403,9 +421,11 @@ func (s *Stack) wireFunctions(ctx context.Context, tpl *samtemplate.Template, fn
 		// Lambda instance runs one invocation at a time. The runner invokes
 		// concurrently, so each invocation gets a handler of its own, as if
 		// from its own instance.
-		fns.Register(functionARN(f.LogicalID), func(ctx context.Context, payload []byte) ([]byte, error) {
+		task := func(ctx context.Context, payload []byte) ([]byte, error) {
 			return lambda.NewHandler(h).Invoke(ctx, payload)
-		})
+		}
+		s.tasks[f.LogicalID] = task
+		fns.Register(functionARN(f.LogicalID), task)
 	}
 	for _, rt := range tpl.Routes {
 		h, ok := httpHandlers[rt.Function]
