@@ -96,13 +96,18 @@ func (c *Config) Providers(ctx context.Context) (map[checkpoint.API]providerapi.
 // the answer. On the local stack it shrinks with RELAY_TIME_SCALE, as the
 // state machine's waits do.
 func (c *Config) ProviderTimeout() time.Duration {
-	d := ProviderTimeout
+	return time.Duration(float64(ProviderTimeout) * c.timeScale())
+}
+
+// timeScale is the local stack's RELAY_TIME_SCALE, 1 when unset or not a
+// factor in (0, 1).
+func (c *Config) timeScale() float64 {
 	if v := c.Get(EnvTimeScale); v != "" {
 		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 && f < 1 {
-			d = time.Duration(float64(d) * f)
+			return f
 		}
 	}
-	return d
+	return 1
 }
 
 // ProviderTimeout is ProviderTimeout's value outside the local stack.
@@ -138,6 +143,7 @@ func (c *Config) Relay(ctx context.Context) (*relay.Service, error) {
 		// deployment, where KMS_KEY_ID is always set) calls back over
 		// plain http to loopback.
 		AllowLoopbackCallbacks: c.Get(EnvKMSKeyID) == "",
+		TimeScale:              c.timeScale(),
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providersim"
@@ -59,5 +60,22 @@ func TestTOTPDemoWorksAsPrinted(t *testing.T) {
 	requireStatus(t, waitStatus(t, reg.ID, checkpoint.StatusConnected), checkpoint.StatusConnected)
 	if st := simStats(t, checkpoint.APIPostpress, acct); st.WrongCodes != 0 {
 		t.Fatalf("simulator saw %+v, want the first generated code right", st)
+	}
+}
+
+// TestTimeScaleShortensExpiry: at a time scale of 0.01 a checkpoint of
+// expires_in 900 lives 9 s, as its scaled state machine does, and its
+// expires_at and form say so, not fifteen minutes.
+func TestTimeScaleShortensExpiry(t *testing.T) {
+	t.Parallel()
+	before := time.Now()
+	reg := register(t, map[string]any{"api": "postpress", "account_id": uniqueAccount("scale"), "provider": "LINKEDIN", "type": "OTP", "expires_in": 900})
+	life := reg.ExpiresAt.Sub(before)
+	want := time.Duration(900 * timeScale * float64(time.Second))
+	if life < want-2*time.Second || life > want+2*time.Second {
+		t.Fatalf("expires_at is %s after registration, want about %s (900 s scaled by %v)", life, want, timeScale)
+	}
+	if page := openForm(t, reg.FormURL).get(); strings.Contains(page, "15 more minutes") || !strings.Contains(page, "1 more minute") {
+		t.Fatalf("the form does not show the scaled expiry:\n%s", page)
 	}
 }

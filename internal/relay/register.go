@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -236,7 +237,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (Registrati
 		API: n.API, AccountID: n.AccountID, Provider: n.Provider, Type: n.Type,
 		Mode:  checkpoint.ModeFor(n.API, n.Type, n.TOTPSecret != ""),
 		Phone: n.Phone, Email: n.Email, CallbackURL: n.CallbackURL,
-		Status: checkpoint.StatusPending, CreatedAt: now, ExpiresAt: now.Add(time.Duration(n.ExpiresIn) * time.Second),
+		Status: checkpoint.StatusPending, CreatedAt: now, ExpiresAt: now.Add(time.Duration(float64(n.ExpiresIn) * s.d.TimeScale * float64(time.Second))),
 	}
 	cp.ID = "cp_" + randomString(16)
 	if n.IdempotencyKey != "" {
@@ -363,10 +364,12 @@ func (s *Service) supersedePrevious(ctx context.Context, cp *store.Checkpoint) e
 	return nil
 }
 
-// ExecutionInputFor is the state machine input of a checkpoint.
-func ExecutionInputFor(cp *store.Checkpoint) ExecutionInput {
+// executionInput is the state machine input of a checkpoint. Its
+// durations are unscaled seconds (the local runner scales them itself), so
+// the lifetime is read back without the time scale.
+func (s *Service) executionInput(cp *store.Checkpoint) ExecutionInput {
 	wait := CodeWaitSeconds
-	if life := int(cp.ExpiresAt.Sub(cp.CreatedAt).Seconds()); life < wait {
+	if life := int(math.Round(cp.ExpiresAt.Sub(cp.CreatedAt).Seconds() / s.d.TimeScale)); life < wait {
 		wait = life
 	}
 	return ExecutionInput{
@@ -377,7 +380,7 @@ func ExecutionInputFor(cp *store.Checkpoint) ExecutionInput {
 }
 
 func (s *Service) startExecution(ctx context.Context, cp *store.Checkpoint) error {
-	arn, err := s.d.Workflow.Start(ctx, cp.ID, ExecutionInputFor(cp))
+	arn, err := s.d.Workflow.Start(ctx, cp.ID, s.executionInput(cp))
 	if err != nil {
 		return fmt.Errorf("relay: start execution: %w", err)
 	}

@@ -58,6 +58,11 @@ type Deps struct {
 	// included, for the local stack and its demos; in AWS a callback goes
 	// over https to a public address only.
 	AllowLoopbackCallbacks bool
+	// TimeScale is the local stack's time scale (RELAY_TIME_SCALE): a
+	// checkpoint lives expires_in times it, so its expires_at and the form
+	// show the lifetime the scaled state machine really gives it. Zero
+	// means 1, as in AWS.
+	TimeScale float64
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Log defaults to slog.Default(). Nothing secret is ever logged.
@@ -96,6 +101,9 @@ func New(d Deps) (*Service, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.TimeScale <= 0 || d.TimeScale > 1 {
+		d.TimeScale = 1
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
