@@ -155,7 +155,8 @@ func (d *driver) one(ctx context.Context, p plan) result {
 // program gives the checkpoint's account its own right code (or TOTP
 // secret, or approval poll) in the simulator.
 func (d *driver) program(ctx context.Context, p plan) error {
-	acc := providersim.Account{API: p.api, AccountID: p.accountID, Code: p.code, ApproveAfterPolls: p.approveAfter}
+	acc := providersim.Account{API: p.api, AccountID: p.accountID, Code: p.code, ApproveAfterPolls: p.approveAfter,
+		SolveDelayMS: int(d.o.solveDelay / time.Millisecond)}
 	if p.totpSecret != "" {
 		acc.Code, acc.TOTPSecret = "", p.totpSecret
 	}

@@ -55,10 +55,13 @@ type options struct {
 	concurrency int
 	timeScale   float64
 	timeout     time.Duration
-	mix         string
-	seed        uint64
-	jsonOut     bool
-	verbose     bool
+	// solveDelay is how late the simulator answers each solve, in the
+	// stack's time (scaled as its waits are): a slow provider.
+	solveDelay time.Duration
+	mix        string
+	seed       uint64
+	jsonOut    bool
+	verbose    bool
 
 	// A stack already running elsewhere on loopback.
 	url            string
@@ -79,6 +82,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.concurrency, "concurrency", 200, "HTTP requests in flight at most (registrations take at most half)")
 	fs.Float64Var(&o.timeScale, "time-scale", 0.05, "time scale of the in-process stack (0.05: a five-minute wait lasts fifteen seconds; 0.01, three seconds, is a stress setting)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up driving after this long and report what is still running as lost")
+	fs.DurationVar(&o.solveDelay, "solve-delay", 0, "the simulator answers every solve this late, in the stack's time (2s at time scale 0.05 is 100 ms): a slow provider")
 	fs.StringVar(&o.mix, "mix", defaultMix, "share of each path, name=weight, comma-separated")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the path order and the codes, so two runs drive the same load")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON instead of tables")
