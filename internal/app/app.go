@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -246,10 +247,18 @@ func buildFinish(ctx context.Context, c *config.Config) (any, error) {
 // start and hand it to the Lambda runtime. A handler that cannot be built
 // fails the cold start, so Lambda reports an init error and retries,
 // rather than serving with half a configuration.
+//
+// Logs go through aws-lambda-go's slog handler: JSON lines (the template
+// sets LogFormat JSON) carrying the invocation's requestId on every record
+// logged with its context, at the level Lambda's logging configuration
+// sets. It replaces the default logger, so the standard log package writes
+// through it too.
 func Main(f Function) {
-	h, err := f.Build(context.Background())
+	slog.SetDefault(lambdacontext.NewLogger())
+	ctx := context.Background()
+	h, err := f.Build(ctx)
 	if err != nil {
-		slog.Error("cold start failed", "function", f.Name, "err", err)
+		slog.ErrorContext(ctx, "cold start failed", "function", f.Name, "error", err)
 		os.Exit(1)
 	}
 	lambda.Start(h)

@@ -82,7 +82,7 @@ func (c *Config) Providers(ctx context.Context) (map[checkpoint.API]providerapi.
 		if err != nil {
 			return nil, fmt.Errorf("config: %s client: %w", api, err)
 		}
-		out[api] = client
+		out[api] = providerapi.Measured(client)
 	}
 	if len(out) == 0 {
 		return nil, errors.New("config: no provider API configured (set POSTPRESS_, LINKUP_ or EDGES_ BASE_URL and API_KEY)")

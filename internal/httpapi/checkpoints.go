@@ -185,7 +185,7 @@ func (h *checkpointsHandler) get(ctx context.Context, req events.APIGatewayV2HTT
 func (h *checkpointsHandler) fail(ctx context.Context, op string, err error) events.APIGatewayV2HTTPResponse {
 	d := relayProblem(err)
 	if d.Status >= 500 {
-		h.log.ErrorContext(ctx, "checkpoints: relay failed", "op", op, "err", err.Error())
+		h.log.ErrorContext(ctx, "checkpoints: relay failed", "op", op, "error", err.Error())
 	}
 	return apigw.Problem(d)
 }

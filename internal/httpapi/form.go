@@ -132,7 +132,7 @@ func (h *formHandler) get(ctx context.Context, req events.APIGatewayV2HTTPReques
 	if !ok {
 		nonce = make([]byte, formNonceBytes)
 		if _, err := rand.Read(nonce); err != nil {
-			h.log.ErrorContext(ctx, "form: random nonce", "err", err)
+			h.log.ErrorContext(ctx, "form: random nonce", "error", err)
 			return formNotice(form.NoticeInternal)
 		}
 	}
@@ -296,7 +296,7 @@ func (h *formHandler) serviceError(op string, err error, secrets ...string) even
 			msg = strings.ReplaceAll(msg, s, "[redacted]")
 		}
 	}
-	h.log.Error("form: relay failed", "op", op, "err", msg)
+	h.log.Error("form: relay failed", "op", op, "error", msg)
 	return formNotice(form.NoticeInternal)
 }
 
@@ -452,7 +452,7 @@ func formRender(status int, p form.Page) events.APIGatewayV2HTTPResponse {
 	if err := form.Render(&b, p); err != nil {
 		// The templates are fixed and parsed at start-up; a failure here
 		// is a programming error, answered like any other.
-		slog.Error("form: render", "err", err)
+		slog.Error("form: render", "error", err)
 		return formNotice(form.NoticeInternal)
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: form.Headers(), Body: b.String()}
@@ -461,7 +461,7 @@ func formRender(status int, p form.Page) events.APIGatewayV2HTTPResponse {
 func formNotice(n form.Notice) events.APIGatewayV2HTTPResponse {
 	var b strings.Builder
 	if err := form.RenderNotice(&b, n); err != nil {
-		slog.Error("form: render notice", "err", err)
+		slog.Error("form: render notice", "error", err)
 		return events.APIGatewayV2HTTPResponse{StatusCode: n.Status, Headers: form.Headers(), Body: n.Title}
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: n.Status, Headers: form.Headers(), Body: b.String()}

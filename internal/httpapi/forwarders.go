@@ -175,7 +175,7 @@ func jsonBody(req events.APIGatewayV2HTTPRequest) ([]byte, events.APIGatewayV2HT
 func (h *checkpointsHandler) forwarderFail(ctx context.Context, op string, err error) events.APIGatewayV2HTTPResponse {
 	d := forwarder.Problem(err)
 	if d.Status >= 500 {
-		h.log.ErrorContext(ctx, "forwarders: failed", "op", op, "err", err.Error())
+		h.log.ErrorContext(ctx, "forwarders: failed", "op", op, "error", err.Error())
 	}
 	return apigw.Problem(d)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/extract"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/forwarder"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/metrics"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/problem"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
 )
@@ -115,7 +116,7 @@ func (h *webhookHandler) serve(ctx context.Context, name string, src inbound.Sou
 			// The relay could not record the message: answer 5xx so the
 			// provider retries; the message id de-duplicates the retry.
 			h.log.ErrorContext(ctx, "webhook delivery failed", "channel", h.channel, "source", name,
-				"message_id", m.MessageID, "err", err)
+				"message_id", m.MessageID, "error", err)
 			return apigw.Problem(problem.ErrInternal("the message could not be recorded; retry later"))
 		}
 		h.logDelivery(ctx, name, m, res)
@@ -156,19 +157,26 @@ func delivery(m inbound.Message) relay.Delivery {
 	return d
 }
 
-// logDelivery writes one line per message. The code, the text and the
-// recipients stay out; an unknown recipient carries a metric field so it
-// can be counted (a CloudWatch metric filter on metric = …).
+// logDelivery writes one line per message and records it in the metrics
+// (received, and attributed or refused with the status as the reason). The
+// code, the text and the recipients stay out.
 func (h *webhookHandler) logDelivery(ctx context.Context, source string, m inbound.Message, res relay.DeliveryResult) {
 	attrs := []any{"channel", h.channel, "source", source, "message_id", m.MessageID,
 		"status", string(res.Status), "recipients", len(m.Recipients)}
 	if res.CheckpointID != "" {
 		attrs = append(attrs, "checkpoint_id", res.CheckpointID)
 	}
-	if res.Status == relay.DeliveryUnknownRecipient || res.Status == relay.DeliveryNoCode {
-		attrs = append(attrs, "metric", "webhook_"+string(res.Status), "count", 1)
-	}
 	h.log.InfoContext(ctx, "webhook delivered", attrs...)
+	switch res.Status {
+	case relay.DeliveryDuplicate:
+		// A retry of a message already counted.
+	case relay.DeliveryAccepted:
+		metrics.CodeReceived(ctx, h.channel, source)
+		metrics.CodeAttributed(ctx, string(res.Status))
+	default:
+		metrics.CodeReceived(ctx, h.channel, source)
+		metrics.CodeRefused(ctx, string(res.Status))
+	}
 }
 
 func (h *webhookHandler) confirmSubscription(ctx context.Context, source string, sub inbound.SNSSubscription) events.APIGatewayV2HTTPResponse {
@@ -191,7 +199,7 @@ func (h *webhookHandler) refuse(ctx context.Context, source string, err error) e
 		level = slog.LevelError
 	}
 	h.log.Log(ctx, level, "webhook refused", "channel", h.channel, "source", source,
-		"status", d.Status, "err", err)
+		"status", d.Status, "error", err)
 	return apigw.Problem(d)
 }
 

@@ -57,7 +57,7 @@ func (h *webhookHandler) handleForwarder(ctx context.Context, id string, req eve
 		return h.refuse(ctx, "forwarder", fmtSignature("unknown or revoked forwarder"))
 	}
 	if err != nil {
-		h.log.ErrorContext(ctx, "forwarder webhook: open failed", "forwarder_id", id, "err", err)
+		h.log.ErrorContext(ctx, "forwarder webhook: open failed", "forwarder_id", id, "error", err)
 		return apigw.Problem(problem.ErrInternal("the forwarder could not be read; retry later"))
 	}
 	return h.serve(ctx, dev.Kind.Name, dev.Kind.Source(dev.Device), req, &dev)
@@ -72,7 +72,7 @@ func (h *webhookHandler) forwarderContact(ctx context.Context, source string, de
 	if p.Once != "" {
 		fresh, err := h.forwarders.UseOnce(ctx, dev.Device.ID+"/"+p.Once)
 		if err != nil {
-			h.log.ErrorContext(ctx, "forwarder webhook: one-time key not recorded", "forwarder_id", dev.Device.ID, "err", err)
+			h.log.ErrorContext(ctx, "forwarder webhook: one-time key not recorded", "forwarder_id", dev.Device.ID, "error", err)
 			return apigw.Problem(problem.ErrInternal("the message could not be recorded; retry later")), false
 		}
 		if !fresh {
@@ -82,7 +82,7 @@ func (h *webhookHandler) forwarderContact(ctx context.Context, source string, de
 	c := store.ForwarderContact{Message: len(p.Messages) > 0, Heartbeat: p.Heartbeat, SIMs: p.SIMs}
 	if err := h.forwarders.Touch(ctx, dev.Device.ID, c); err != nil {
 		// Liveness is bookkeeping: the message itself still counts.
-		h.log.WarnContext(ctx, "forwarder webhook: contact not recorded", "forwarder_id", dev.Device.ID, "err", err)
+		h.log.WarnContext(ctx, "forwarder webhook: contact not recorded", "forwarder_id", dev.Device.ID, "error", err)
 	}
 	if p.Heartbeat {
 		h.log.InfoContext(ctx, "forwarder heartbeat", "forwarder_id", dev.Device.ID, "kind", source, "sims", len(p.SIMs))

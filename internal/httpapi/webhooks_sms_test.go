@@ -15,6 +15,7 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/apigw"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/metrics"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
 )
 
@@ -221,13 +222,17 @@ func TestSMSWebhookDeliveryStatuses(t *testing.T) {
 	}
 
 	f.d.status = relay.DeliveryUnknownRecipient
+	var emf bytes.Buffer
+	defer metrics.SetDefault(metrics.SetDefault(metrics.New(&emf, nil)))
 	unknown, hdr := whGenericSMS("fwd-unknown", whSMSText)
 	resp = whCall(t, f.h, whEvent(t, "/v1/webhooks/sms/generic", "application/json", unknown, hdr))
 	if got := whStatuses(t, resp); resp.StatusCode != 200 || got[0] != "unknown_recipient" {
 		t.Errorf("unknown recipient: %d %v", resp.StatusCode, got)
 	}
-	if !strings.Contains(f.logs.String(), `"metric":"webhook_unknown_recipient"`) {
-		t.Errorf("unknown recipient not counted in logs:\n%s", f.logs.String())
+	for _, want := range []string{`"CodesReceived":1`, `"Source":"generic"`, `"CodesRefused":1`, `"Reason":"unknown_recipient"`} {
+		if !strings.Contains(emf.String(), want) {
+			t.Errorf("unknown recipient: no %s in the metric records:\n%s", want, emf.String())
+		}
 	}
 
 	f.d.status = relay.DeliveryQueueFull
