@@ -51,6 +51,12 @@ const (
 	ForwardersSilent = "ForwardersSilent"
 )
 
+// All lists every metric name: the template's dashboard shows each one.
+var All = []string{
+	CodesReceived, CodesAttributed, CodesRefused, ArrivalToProviderCall,
+	Outcomes, RegistrationToConnected, CallbacksFailed, ForwardersSilent,
+}
+
 // Units CloudWatch knows.
 const (
 	unitCount        = "Count"

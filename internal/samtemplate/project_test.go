@@ -28,6 +28,7 @@ import (
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/asl"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/metrics"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/samtemplate"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
@@ -1246,5 +1247,52 @@ func TestNextCheckpointKeepsTheWholeInput(t *testing.T) {
 	counters, _ := rebuilt["counters"].(map[string]any)
 	if got, w := keys(counters), keys(want["counters"].(map[string]any)); !reflect.DeepEqual(got, w) {
 		t.Errorf("rebuilt counters have %v, relay.Counters has %v", got, w)
+	}
+}
+
+// TestDashboardShowsEveryMetric: the dashboard is valid JSON once
+// CloudFormation substitutes it, shows every metric internal/metrics
+// records and every function; each alarm on the relay's own namespace
+// watches one of them.
+func TestDashboardShowsEveryMetric(t *testing.T) {
+	tmpl := loadTemplate(t)
+	var body string
+	for id, r := range tmpl.Resources {
+		switch {
+		case r.Type == "AWS::CloudWatch::Dashboard":
+			b, _, err := tmpl.Resolve(r.Properties["DashboardBody"], nil)
+			if err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+			body = b
+		case r.Type == "AWS::CloudWatch::Alarm" && r.Properties["Namespace"] == metrics.Namespace:
+			if name, _ := r.Properties["MetricName"].(string); !slices.Contains(metrics.All, name) {
+				t.Errorf("%s watches %s, which internal/metrics never records", id, name)
+			}
+		}
+	}
+	if body == "" {
+		t.Fatal("no dashboard")
+	}
+	var doc struct {
+		Widgets []struct {
+			Properties struct {
+				Title   string
+				Metrics []any
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("dashboard body is not JSON: %v\n%s", err, body)
+	}
+	for _, m := range metrics.All {
+		if !strings.Contains(body, `"`+m+`"`) && !strings.Contains(body, `MetricName=\"`+m+`\"`) {
+			t.Errorf("the dashboard does not show %s", m)
+		}
+	}
+	for _, f := range tmpl.Functions {
+		if !strings.Contains(body, `"`+f.LogicalID+`"`) {
+			t.Errorf("the dashboard does not show %s", f.LogicalID)
+		}
 	}
 }
