@@ -488,50 +488,72 @@ func TestEveryTaskRetriesAndCatches(t *testing.T) {
 	}
 }
 
-// counterPass reports whether a Pass state increments one of the counters,
-// and which.
-func counterPass(s map[string]any) (string, bool) {
-	if s["Type"] != "Pass" {
-		return "", false
-	}
-	b, _ := json.Marshal(s["Parameters"])
-	m := regexp.MustCompile(`States\.MathAdd\(\$\.counters\.([a-z_]+), 1\)`).FindSubmatch(b)
-	if m == nil {
-		return "", false
-	}
-	return string(m[1]), true
+// edge is one transition of the state graph and the Assign that applies
+// when it is taken (nil: none).
+type edge struct {
+	next   string
+	assign map[string]any
 }
 
-func transitions(s map[string]any) []string {
-	var next []string
+// edges lists a state's transitions with their Assign: a Pass, Task or
+// Wait state's own Assign applies on Next, a Catch's on its Next, a Choice
+// Rule's on its Next and the Choice state's own on its Default.
+func edges(s map[string]any) []edge {
+	own, _ := s["Assign"].(map[string]any)
+	var out []edge
 	if n, ok := s["Next"].(string); ok {
-		next = append(next, n)
+		out = append(out, edge{n, own})
 	}
 	if n, ok := s["Default"].(string); ok {
-		next = append(next, n)
+		out = append(out, edge{n, own})
 	}
 	for _, key := range []string{"Choices", "Catch"} {
 		list, _ := s[key].([]any)
 		for _, c := range list {
-			if n, ok := c.(map[string]any)["Next"].(string); ok {
-				next = append(next, n)
+			m := c.(map[string]any)
+			if n, ok := m["Next"].(string); ok {
+				a, _ := m["Assign"].(map[string]any)
+				out = append(out, edge{n, a})
 			}
 		}
+	}
+	return out
+}
+
+func transitions(s map[string]any) []string {
+	var next []string
+	for _, e := range edges(s) {
+		next = append(next, e.next)
 	}
 	return next
 }
 
-// TestEveryLoopIsBounded: with the counter-incrementing Pass states taken
-// out, the state graph has no cycle, so every loop increments a counter;
-// and every counter incremented is compared by some Choice, so that
-// increment leads to a bound.
+// counted reports which counter variable an edge's Assign increments
+// ("c.$": "States.MathAdd($c, 1)").
+func counted(e edge) (string, bool) {
+	for k, v := range e.assign {
+		c := strings.TrimSuffix(k, ".$")
+		if s, _ := v.(string); s == "States.MathAdd($"+c+", 1)" {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// TestEveryLoopIsBounded: with the transitions that increment a counter
+// variable taken out, the state graph has no cycle, so every loop
+// increments a counter; every counter incremented is compared by some
+// Choice, so that increment leads to a bound; and the counters start from
+// the execution input's relay.Counters, each one a variable.
 func TestEveryLoopIsBounded(t *testing.T) {
 	tmpl := loadTemplate(t)
 	_, def := loadDefinition(t, tmpl)
 	incremented := map[string]bool{}
 	for _, s := range def.states {
-		if c, ok := counterPass(s); ok {
-			incremented[c] = true
+		for _, e := range edges(s) {
+			if c, ok := counted(e); ok {
+				incremented[c] = true
+			}
 		}
 	}
 	const (
@@ -548,9 +570,6 @@ func TestEveryLoopIsBounded(t *testing.T) {
 			t.Errorf("transition to unknown state %q", name)
 			return
 		}
-		if _, ok := counterPass(s); ok {
-			return
-		}
 		switch color[name] {
 		case grey:
 			i := slices.Index(path, name)
@@ -561,8 +580,10 @@ func TestEveryLoopIsBounded(t *testing.T) {
 		}
 		color[name] = grey
 		path = append(path, name)
-		for _, n := range transitions(s) {
-			visit(n)
+		for _, e := range edges(s) {
+			if _, ok := counted(e); !ok {
+				visit(e.next)
+			}
 		}
 		path = path[:len(path)-1]
 		color[name] = black
@@ -571,12 +592,79 @@ func TestEveryLoopIsBounded(t *testing.T) {
 		visit(name)
 	}
 	for c := range incremented {
-		if !strings.Contains(def.text, `"Variable": "$.counters.`+c+`", "Numeric`) {
+		if !strings.Contains(def.text, `"Variable": "$`+c+`", "Numeric`) {
 			t.Errorf("counter %s is incremented but no Choice compares it", c)
 		}
 	}
-	if len(incremented) < 5 {
-		t.Errorf("only %d counters are incremented (%v); every counter of the execution input bounds a loop", len(incremented), incremented)
+	b, _ := json.Marshal(relay.Counters{})
+	var want map[string]any
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ StartAt string }
+	if err := json.Unmarshal([]byte(def.text), &doc); err != nil {
+		t.Fatal(err)
+	}
+	// The first state starts the variables on every transition that
+	// assigns any: each counter from the input's.
+	starts := 0
+	for _, e := range edges(def.states[doc.StartAt]) {
+		if e.assign == nil {
+			continue
+		}
+		starts++
+		for c := range want {
+			if e.assign[c+".$"] != "$.counters."+c {
+				t.Errorf("the first state's transition to %s does not take the variable %s from $.counters.%s", e.next, c, c)
+			}
+		}
+	}
+	if starts == 0 {
+		t.Errorf("the first state starts no variable")
+	}
+	for c := range want {
+		if !incremented[c] {
+			t.Errorf("counter %s bounds no loop; every counter of the execution input does", c)
+		}
+	}
+}
+
+// modeRoutes maps each mode a Choice tests on field (StringEquals, alone or
+// in an Or) to the state it goes to.
+func modeRoutes(s map[string]any, field string) map[string]string {
+	out := map[string]string{}
+	list, _ := s["Choices"].([]any)
+	for _, c := range list {
+		r := c.(map[string]any)
+		tests := []any{r}
+		if or, ok := r["Or"].([]any); ok {
+			tests = or
+		}
+		for _, x := range tests {
+			m := x.(map[string]any)
+			if m["Variable"] == field {
+				if mode, ok := m["StringEquals"].(string); ok {
+					out[mode] = r["Next"].(string)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestChainedCheckpointsRouteAsTheFirst: a chained checkpoint is routed by
+// its own Choice (so that the variables started by the first routing are not
+// started again); it must send each mode where the first routing does.
+func TestChainedCheckpointsRouteAsTheFirst(t *testing.T) {
+	tmpl := loadTemplate(t)
+	_, def := loadDefinition(t, tmpl)
+	first := modeRoutes(def.states["Route by mode"], "$.mode")
+	chained := modeRoutes(def.states["Route the next checkpoint"], "$.result.Payload.mode")
+	if len(first) < 5 || !reflect.DeepEqual(first, chained) {
+		t.Errorf("the first checkpoint is routed %v, a chained one %v", first, chained)
+	}
+	if def.states["Route by mode"]["Default"] != def.states["Route the next checkpoint"]["Default"] {
+		t.Errorf("an unknown mode ends differently for a chained checkpoint")
 	}
 }
 
@@ -1209,44 +1297,33 @@ func TestTaskEventsRoundTripThroughTheRelayTypes(t *testing.T) {
 	}
 }
 
-// TestNextCheckpointKeepsTheWholeInput: "Take the next checkpoint" rebuilds
-// the execution input, so it must name every field of relay.ExecutionInput
-// or the field is lost after a chained checkpoint.
-func TestNextCheckpointKeepsTheWholeInput(t *testing.T) {
+// TestTheExecutionInputIsKept: no state replaces the execution input, so
+// no field of relay.ExecutionInput is lost on any path (a chained
+// checkpoint's mode and the counters are variables): every Task and Pass
+// places its result below "$", and no state that goes on filters its input
+// or output.
+func TestTheExecutionInputIsKept(t *testing.T) {
 	tmpl := loadTemplate(t)
 	_, def := loadDefinition(t, tmpl)
-	var rebuilt map[string]any
 	for name, s := range def.states {
-		params, _ := s["Parameters"].(map[string]any)
-		if s["Type"] == "Pass" && params["checkpoint_id.$"] != nil {
-			if rebuilt != nil {
-				t.Fatalf("more than one state rebuilds the execution input (%s)", name)
+		switch s["Type"] {
+		case "Task", "Pass":
+			rp, ok := s["ResultPath"]
+			if p, _ := rp.(string); !ok || (rp != nil && (p == "$" || !strings.HasPrefix(p, "$."))) {
+				t.Errorf("%s: ResultPath %v replaces the execution input", name, rp)
 			}
-			rebuilt = params
+			if s["Type"] == "Pass" && s["Parameters"] != nil {
+				t.Errorf("%s: a Pass state with Parameters rebuilds the input", name)
+			}
 		}
-	}
-	if rebuilt == nil {
-		t.Fatal("no state rebuilds the execution input")
-	}
-	keys := func(m map[string]any) []string {
-		var out []string
-		for k := range m {
-			out = append(out, strings.TrimSuffix(k, ".$"))
+		if s["Type"] == "Succeed" || s["Type"] == "Fail" {
+			continue
 		}
-		sort.Strings(out)
-		return out
-	}
-	b, _ := json.Marshal(relay.ExecutionInput{})
-	var want map[string]any
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatal(err)
-	}
-	if got, w := keys(rebuilt), keys(want); !reflect.DeepEqual(got, w) {
-		t.Errorf("rebuilt input has %v, relay.ExecutionInput has %v", got, w)
-	}
-	counters, _ := rebuilt["counters"].(map[string]any)
-	if got, w := keys(counters), keys(want["counters"].(map[string]any)); !reflect.DeepEqual(got, w) {
-		t.Errorf("rebuilt counters have %v, relay.Counters has %v", got, w)
+		for _, f := range []string{"InputPath", "OutputPath"} {
+			if _, ok := s[f]; ok {
+				t.Errorf("%s: %s filters the execution input on its way", name, f)
+			}
+		}
 	}
 }
 
