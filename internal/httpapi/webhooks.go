@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/checkpoint-relay/checkpoint-relay/internal/extract"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/forwarder"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/mailauth"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/metrics"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/problem"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
@@ -42,8 +45,10 @@ type webhookHandler struct {
 	forwarders Forwarders
 	// confirmations keeps mailboxes' forwarding confirmations.
 	confirmations Confirmations
-	log           *slog.Logger
-	now           func() time.Time
+	// mailauth decides what a mail proves of its sender.
+	mailauth *mailauth.Verifier
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // webhookResult is one message's line in the JSON answer: no code, no
@@ -111,7 +116,7 @@ func (h *webhookHandler) serve(ctx context.Context, name string, src inbound.Sou
 			answer.Results = append(answer.Results, webhookResult{MessageID: m.MessageID, Status: statusForwardingConfirmation})
 			continue
 		}
-		res, err := h.deliverer.Deliver(ctx, delivery(m))
+		res, err := h.deliverer.Deliver(ctx, h.delivery(ctx, m))
 		if err != nil {
 			// The relay could not record the message: answer 5xx so the
 			// provider retries; the message id de-duplicates the retry.
@@ -132,7 +137,12 @@ func (h *webhookHandler) serve(ctx context.Context, name string, src inbound.Sou
 // message without a code is delivered all the same, with Code empty and
 // the extractor's reason: the relay records the message id (a retry is
 // then a duplicate) and reports no_code, and nothing is solved.
-func delivery(m inbound.Message) relay.Delivery {
+//
+// A mail is checked by package mailauth (DKIM, the receiving service's
+// verdicts, a trusted forwarder's ARC chain); its Date is its own time
+// and its From address its sender. An SMS carries no proof of origin:
+// its forwarder's own authentication is all there is.
+func (h *webhookHandler) delivery(ctx context.Context, m inbound.Message) relay.Delivery {
 	var r extract.Result
 	switch {
 	case m.Channel == checkpoint.ChannelSMS:
@@ -154,8 +164,35 @@ func delivery(m inbound.Message) relay.Delivery {
 	if r.Code == "" {
 		d.NoCodeReason = r.Reason
 	}
+	d.Sender, d.SentAt, d.ArrivedAt = m.From, m.SentAt, h.now()
+	if m.Channel == checkpoint.ChannelEmail {
+		from := m.FromHeader
+		if from == "" {
+			from = m.From
+		}
+		if len(m.RawMIME) > 0 {
+			if msg, err := mail.ReadMessage(bytes.NewReader(m.RawMIME)); err == nil {
+				from = msg.Header.Get("From")
+				if t, err := msg.Header.Date(); err == nil && d.SentAt.IsZero() {
+					d.SentAt = t.UTC()
+				}
+			}
+		}
+		if a, err := mail.ParseAddress(from); err == nil {
+			d.Sender = strings.ToLower(a.Address)
+		}
+		v := h.mailauth
+		if v == nil {
+			v = defaultMailAuth
+		}
+		res := v.Verify(ctx, m.RawMIME, from, m.Verdicts)
+		d.AuthenticatedAs, d.AuthDetail = res.Provider, res.Detail
+	}
 	return d
 }
+
+// defaultMailAuth verifies with the system's DNS and trusts no forwarder.
+var defaultMailAuth = mailauth.New(mailauth.Config{})
 
 // logDelivery writes one line per message and records it in the metrics
 // (received, and attributed or refused with the status as the reason). The

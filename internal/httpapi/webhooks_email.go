@@ -8,6 +8,7 @@ import (
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/apigw"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/mailauth"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
 )
 
@@ -43,6 +44,9 @@ type EmailWebhookConfig struct {
 	// Confirmations keeps the mailboxes' forwarding confirmations that
 	// reach these routes; nil acknowledges them without keeping them.
 	Confirmations Confirmations
+	// MailAuth verifies mails (forwarded inboxes included); nil means the
+	// system's DNS and no trusted forwarder.
+	MailAuth *mailauth.Verifier
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -68,6 +72,7 @@ func NewEmailWebhookHandler(cfg EmailWebhookConfig) (apigw.Handler, error) {
 		deliverer:     cfg.Deliverer,
 		confirmations: cfg.Confirmations,
 		publicURL:     cfg.PublicURL,
+		mailauth:      cfg.MailAuth,
 		log:           orDefaultLogger(cfg.Logger),
 		now:           orNow(cfg.Now),
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/apigw"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/inbound"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/mailauth"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relay"
 )
 
@@ -30,6 +31,9 @@ type SMSWebhookConfig struct {
 	// Forwarders serves /v1/forwarders/{id}/webhook (every forwarder kind,
 	// SMS and email); nil leaves that route unserved.
 	Forwarders Forwarders
+	// MailAuth verifies mails (forwarded inboxes included); nil means the
+	// system's DNS and no trusted forwarder.
+	MailAuth *mailauth.Verifier
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -54,6 +58,7 @@ func NewSMSWebhookHandler(cfg SMSWebhookConfig) (apigw.Handler, error) {
 		deliverer:  cfg.Deliverer,
 		forwarders: cfg.Forwarders,
 		publicURL:  cfg.PublicURL,
+		mailauth:   cfg.MailAuth,
 		log:        orDefaultLogger(cfg.Logger),
 		now:        orNow(cfg.Now),
 	}

@@ -297,10 +297,16 @@ func simStats(t *testing.T, api checkpoint.API, account string) providersim.Stat
 // stack's TWILIO_AUTH_TOKEN, and returns the HTTP status.
 func twilioSMS(t *testing.T, sid, to, body string) int {
 	t.Helper()
+	return twilioSMSFrom(t, sid, "+15017122661", to, body)
+}
+
+// twilioSMSFrom is twilioSMS from another sender.
+func twilioSMSFrom(t *testing.T, sid, from, to, body string) int {
+	t.Helper()
 	target := os.Getenv("RELAY_PUBLIC_URL") + "/v1/webhooks/sms/twilio"
 	params := url.Values{
 		"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"ACe2e"},
-		"From": {"+15017122661"}, "To": {to}, "Body": {body}, "NumMedia": {"0"},
+		"From": {from}, "To": {to}, "Body": {body}, "NumMedia": {"0"},
 	}
 	req, _ := http.NewRequest(http.MethodPost, stack.URL+"/v1/webhooks/sms/twilio", strings.NewReader(params.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -40,7 +40,12 @@ func TestCodeByEmailConnects(t *testing.T) {
 	t.Parallel()
 	acct := uniqueAccount("mail")
 	email := strings.ToLower(acct) + "@example.com"
-	reg := register(t, map[string]any{"api": "linkup", "account_id": acct, "provider": "LINKEDIN", "type": "code_challenge", "email": email})
+	// The generic endpoint posts parsed parts, with no proof of the mail's
+	// origin: this inbox receives only this account's mail, so the
+	// registration accepts any sender (the proof itself is tested in
+	// packages mailauth and relay).
+	reg := register(t, map[string]any{"api": "linkup", "account_id": acct, "provider": "LINKEDIN", "type": "code_challenge", "email": email,
+		"accept_any_sender": true})
 	got := genericEmail(t, "<"+acct+"@mail.linkedin.com>", "Fwd <"+email+">", "Your LinkedIn verification code",
 		"Please use this verification code to complete your sign in: 123456")
 	if got != http.StatusOK {
@@ -75,7 +80,9 @@ func TestWrongCodeThenRightCode(t *testing.T) {
 	acct, phone := uniqueAccount("wrong"), uniquePhone()
 	setAccount(t, providersim.Account{API: checkpoint.APIPostpress, AccountID: acct, Code: "654321"})
 	reg := register(t, map[string]any{"api": "postpress", "account_id": acct, "provider": "LINKEDIN", "type": "2FA", "phone": phone})
-	twilioSMS(t, "SMw1"+acct, phone, "Your LinkedIn verification code is 111111.")
+	// A stranger's wrong code, then LinkedIn's (a sender whose code was
+	// wrong is not trusted again before the next code request).
+	twilioSMSFrom(t, "SMw1"+acct, "+15005550199", phone, "Your LinkedIn verification code is 111111.")
 	waitFor(t, reg.ID, "one wrong code", func(v relay.View) bool { return v.Counters.WrongCodes == 1 })
 	twilioSMS(t, "SMw2"+acct, phone, "Your LinkedIn verification code is 654321.")
 	requireStatus(t, waitStatus(t, reg.ID, checkpoint.StatusConnected), checkpoint.StatusConnected)
@@ -334,5 +341,34 @@ func TestAProviderAnsweringAfter20sDoesNotHoldTheWebhook(t *testing.T) {
 				t.Fatalf("simulator saw %+v, want one solve, no resend, connected", st)
 			}
 		})
+	}
+}
+
+// TestABankCodeNeverLeavesTheRelay: on a number that also receives a
+// bank's one-time passwords, the bank's code is recorded and kept, and the
+// LinkedIn code still solves.
+func TestABankCodeNeverLeavesTheRelay(t *testing.T) {
+	t.Parallel()
+	acct, phone := uniqueAccount("bank"), uniquePhone()
+	setAccount(t, providersim.Account{API: checkpoint.APIPostpress, AccountID: acct, Code: "613309"})
+	reg := register(t, map[string]any{"api": "postpress", "account_id": acct, "provider": "LINKEDIN", "type": "2FA", "phone": phone})
+	twilioSMSFrom(t, "SMbank"+acct, "+13025550142", phone, "Your Chase verification code is 654321. Don't share it.")
+	twilioSMSFrom(t, "SMwa"+acct, "+14155550177", phone, "Your WhatsApp code: 246-810")
+	waitFor(t, reg.ID, "both refused", func(v relay.View) bool {
+		n := 0
+		for _, e := range v.Events {
+			if e.Kind == "attribution" && strings.HasPrefix(e.Detail, "ignored_other_service") {
+				n++
+			}
+		}
+		return n == 2
+	})
+	if st := simStats(t, checkpoint.APIPostpress, acct); st.SolveCalls != 0 {
+		t.Fatalf("the simulator received %+v", st)
+	}
+	twilioSMS(t, "SMli"+acct, phone, "Your LinkedIn verification code is 613309.")
+	requireStatus(t, waitStatus(t, reg.ID, checkpoint.StatusConnected), checkpoint.StatusConnected)
+	if st := simStats(t, checkpoint.APIPostpress, acct); st.SolveCalls != 1 || st.WrongCodes != 0 {
+		t.Fatalf("simulator saw %+v, want the LinkedIn code alone", st)
 	}
 }

@@ -114,53 +114,6 @@ func (s *Service) wake(ctx context.Context, id, token string, why checkpoint.Out
 	}
 }
 
-// Deliver handles one message that arrived by webhook: find the
-// checkpoint of its recipient, then accept its code there.
-func (s *Service) Deliver(ctx context.Context, d Delivery) (DeliveryResult, error) {
-	var pending, ended *store.Checkpoint
-	for _, r := range d.Recipients {
-		cp, err := s.d.Store.NewestForRecipient(ctx, r)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return DeliveryResult{}, err
-		}
-		if cp.Status == checkpoint.StatusPending && cp.FinalOutcome == "" {
-			pending = cp
-			break
-		}
-		if ended == nil {
-			ended = cp
-		}
-	}
-	switch {
-	case pending == nil && ended == nil:
-		s.d.Log.Info("delivery for an unknown recipient", "source", d.Source, "channel", d.Channel, "recipients", len(d.Recipients))
-		return DeliveryResult{Status: DeliveryUnknownRecipient}, nil
-	case pending == nil && ended.SawMessage(d.Source, d.MessageID):
-		// The sender's retry of a message whose code was accepted.
-		return DeliveryResult{Status: DeliveryDuplicate, CheckpointID: ended.ID}, nil
-	case pending == nil:
-		detail := "checkpoint already settled"
-		if d.Code == "" {
-			detail += "; no code"
-		}
-		s.recordLate(ctx, ended.ID, d.Channel, detail)
-		return DeliveryResult{Status: DeliveryLate, CheckpointID: ended.ID}, nil
-	case d.Code == "":
-		s.recordEvent(ctx, pending.ID, store.Event{At: s.now(), Kind: store.EventNoCode, Channel: d.Channel, Detail: d.NoCodeReason})
-		return DeliveryResult{Status: DeliveryNoCode, CheckpointID: pending.ID}, nil
-	}
-	q, err := s.SealCode(ctx, pending.ID, d.Code, CodeMeta{
-		Channel: d.Channel, Source: d.Source, MessageID: d.MessageID, Attribution: AttributedByRecipient,
-	})
-	if err != nil {
-		return DeliveryResult{}, err
-	}
-	return s.Accept(ctx, pending.ID, q)
-}
-
 func (s *Service) recordEvent(ctx context.Context, id string, e store.Event) {
 	if err := s.d.Store.RecordEvent(ctx, id, e); err != nil {
 		s.d.Log.Warn("record event", "checkpoint_id", id, "kind", e.Kind, "error", err)

@@ -81,8 +81,13 @@ func TestDeliveryStatuses(t *testing.T) {
 	if _, err := h.svc.Finish(ctx, FinishInput{CheckpointID: r.ID, Status: checkpoint.StatusFailed, Reason: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := h.svc.Deliver(ctx, sms("late", "555555")); err != nil || got.Status != DeliveryLate {
+	// After the end a LinkedIn code is late for this checkpoint, and held
+	// for the recipient's next registration (it may be its code).
+	if got, err := h.svc.Deliver(ctx, sms("late", "555555")); err != nil || got.Status != DeliveryHeld {
 		t.Fatalf("after the end: %+v, %v", got, err)
+	}
+	if !hasEvent(h.item(t, r.ID), store.EventLateCode) {
+		t.Fatal("the late code is not in the history")
 	}
 	if got, err := h.svc.Deliver(ctx, sms("m1", "111111")); err != nil || got.Status != DeliveryDuplicate {
 		t.Fatalf("a retry after the end: %+v, %v; want duplicate", got, err)

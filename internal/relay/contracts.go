@@ -27,6 +27,18 @@ type Delivery struct {
 	Confidence float64
 	// NoCodeReason is the extractor's reason when Code is empty.
 	NoCodeReason string
+	// Sender is who sent the message as the source says (a phone number or
+	// short code, a mail's From address); "" when it does not say. Only
+	// its fingerprint is kept (attribution's untrusted senders).
+	Sender string
+	// SentAt is the message's own time where the source gives one (zero
+	// otherwise); ArrivedAt, when the handler received it (zero: now).
+	SentAt    time.Time
+	ArrivedAt time.Time
+	// AuthenticatedAs is, for a mail, the provider it proved it comes from
+	// (package mailauth); AuthDetail says how or why not.
+	AuthenticatedAs checkpoint.Provider
+	AuthDetail      string
 }
 
 // DeliveryStatus says what became of a delivery. Every status is answered
@@ -52,6 +64,14 @@ const (
 	// DeliveryQueueFull: the checkpoint already holds store.MaxQueuedCodes
 	// codes; recorded and ignored.
 	DeliveryQueueFull DeliveryStatus = "queue_full"
+	// DeliveryIgnored: attribution gave the code to no pending checkpoint
+	// (another service's, unauthenticated, stale, an untrusted sender);
+	// each refusal is recorded on the checkpoint it concerns.
+	DeliveryIgnored DeliveryStatus = "ignored"
+	// DeliveryHeld: the code arrived before any checkpoint of its provider
+	// was registered for a recipient the relay knows; it is kept sealed
+	// for the early window and taken by the next registration.
+	DeliveryHeld DeliveryStatus = "held"
 )
 
 // DeliveryResult is what Deliver did.

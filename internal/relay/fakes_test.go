@@ -116,12 +116,20 @@ func (p *fakeProvider) answer(code string, o checkpoint.Outcome) {
 	p.answers[code] = providerapi.Result{Outcome: o}
 }
 
+// answerFor sets the answer to code for one account only.
+func (p *fakeProvider) answerFor(account, code string, o checkpoint.Outcome) {
+	p.answer(account+"/"+code, o)
+}
+
 func (p *fakeProvider) Solve(_ context.Context, req providerapi.SolveRequest) (providerapi.Result, error) {
 	p.mu.Lock()
 	p.codes = append(p.codes, req.Code)
 	p.inFlight++
 	p.maxIn = max(p.maxIn, p.inFlight)
-	res, ok := p.answers[req.Code]
+	res, ok := p.answers[req.AccountID+"/"+req.Code]
+	if !ok {
+		res, ok = p.answers[req.Code]
+	}
 	if !ok {
 		res = p.def
 	}
@@ -257,7 +265,10 @@ func sms(msgID, code string, to ...string) Delivery {
 	if len(to) == 0 {
 		to = []string{"+33612345678"}
 	}
-	return Delivery{Channel: checkpoint.ChannelSMS, Source: "twilio", MessageID: msgID, Recipients: to, Code: code}
+	// A LinkedIn SMS ("Your LinkedIn verification code is …"), as the
+	// extractor reads it: attribution takes it for a LinkedIn checkpoint.
+	return Delivery{Channel: checkpoint.ChannelSMS, Source: "twilio", MessageID: msgID, Recipients: to, Code: code,
+		Service: "LINKEDIN", Sender: "+14155550100"}
 }
 
 func hasEvent(cp *store.Checkpoint, kind store.EventKind) bool {

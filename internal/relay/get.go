@@ -20,12 +20,14 @@ type View struct {
 	Type      checkpoint.Type     `json:"type"`
 	Mode      checkpoint.Mode     `json:"mode"`
 	Status    checkpoint.Status   `json:"status"`
-	Reason    string              `json:"reason,omitempty"`
-	CreatedAt time.Time           `json:"created_at"`
-	ExpiresAt time.Time           `json:"expires_at"`
-	EndedAt   *time.Time          `json:"ended_at,omitempty"`
-	Counters  ViewCounters        `json:"counters"`
-	Events    []store.Event       `json:"events"`
+	// AcceptAnySender is the registration's accept_any_sender.
+	AcceptAnySender bool          `json:"accept_any_sender,omitempty"`
+	Reason          string        `json:"reason,omitempty"`
+	CreatedAt       time.Time     `json:"created_at"`
+	ExpiresAt       time.Time     `json:"expires_at"`
+	EndedAt         *time.Time    `json:"ended_at,omitempty"`
+	Counters        ViewCounters  `json:"counters"`
+	Events          []store.Event `json:"events"`
 	// EventsDropped counts history lines beyond store.MaxEvents.
 	EventsDropped int `json:"events_dropped,omitempty"`
 }
@@ -57,7 +59,7 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 	slices.SortStableFunc(events, func(a, b store.Event) int { return a.At.Compare(b.At) })
 	return View{
 		ID: cp.ID, API: cp.API, AccountID: cp.AccountID, Provider: cp.Provider, Type: cp.Type, Mode: cp.Mode,
-		Status: cp.Status, Reason: cp.Reason, CreatedAt: cp.CreatedAt, ExpiresAt: cp.ExpiresAt, EndedAt: cp.EndedAt,
+		Status: cp.Status, AcceptAnySender: cp.AcceptAnySender, Reason: cp.Reason, CreatedAt: cp.CreatedAt, ExpiresAt: cp.ExpiresAt, EndedAt: cp.EndedAt,
 		Counters: ViewCounters{WrongCodes: cp.WrongCodes, FormWrongCodes: cp.FormWrongCodes, Resends: cp.Resends, Polls: cp.Polls},
 		Events:   events, EventsDropped: cp.EventsDropped,
 	}, nil

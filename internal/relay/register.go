@@ -31,6 +31,11 @@ type RegisterRequest struct {
 	Email       string              `json:"email,omitempty"`
 	TOTPSecret  string              `json:"totp_secret,omitempty"`
 	CallbackURL string              `json:"callback_url,omitempty"`
+	// AcceptAnySender takes codes whose service is not recognised, and
+	// mails that do not authenticate, for this checkpoint: for a number or
+	// inbox that receives only this account's messages. Another service's
+	// recognised code is never taken (package attribution).
+	AcceptAnySender bool `json:"accept_any_sender,omitempty"`
 	// ExpiresIn is the checkpoint's lifetime in seconds (DefaultExpiresIn
 	// when zero).
 	ExpiresIn int `json:"expires_in,omitempty"`
@@ -236,7 +241,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (Registrati
 	cp := &store.Checkpoint{
 		API: n.API, AccountID: n.AccountID, Provider: n.Provider, Type: n.Type,
 		Mode:  checkpoint.ModeFor(n.API, n.Type, n.TOTPSecret != ""),
-		Phone: n.Phone, Email: n.Email, CallbackURL: n.CallbackURL,
+		Phone: n.Phone, Email: n.Email, CallbackURL: n.CallbackURL, AcceptAnySender: n.AcceptAnySender,
 		Status: checkpoint.StatusPending, CreatedAt: now, ExpiresAt: now.Add(time.Duration(float64(n.ExpiresIn) * s.d.TimeScale * float64(time.Second))),
 	}
 	cp.ID = "cp_" + randomString(16)
@@ -284,6 +289,9 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (Registrati
 			}
 			return Registration{}, err
 		}
+	}
+	if cp.Status == checkpoint.StatusPending {
+		s.takeEarlyCodesFor(ctx, cp)
 	}
 	s.d.Log.Info("checkpoint registered", "checkpoint_id", cp.ID, "api", cp.API, "type", cp.Type, "mode", cp.Mode, "replayed", replayed)
 	return Registration{

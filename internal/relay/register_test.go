@@ -275,7 +275,7 @@ func TestARegistrationThatFailsLeavesNothingPending(t *testing.T) {
 			if err == nil {
 				t.Fatal("the registration answered success")
 			}
-			cp, err := h.store.NewestForRecipient(context.Background(), "+33612345678")
+			cp, err := h.store.LatestForRecipient(context.Background(), "+33612345678")
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/checkpoint-relay/checkpoint-relay/internal/attribution"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providerapi"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/secretbox"
@@ -24,7 +25,13 @@ type Store interface {
 	PutPointers(ctx context.Context, cp *store.Checkpoint) error
 	SwapAccountPointer(ctx context.Context, api checkpoint.API, accountID, id string, expires time.Time) (string, error)
 	Get(ctx context.Context, id string) (*store.Checkpoint, error)
-	NewestForRecipient(ctx context.Context, recipient string) (*store.Checkpoint, error)
+	PendingForRecipient(ctx context.Context, recipient string) ([]*store.Checkpoint, error)
+	LatestForRecipient(ctx context.Context, recipient string) (*store.Checkpoint, error)
+	HoldEarlyCode(ctx context.Context, e store.EarlyCode, keepFor time.Duration) error
+	EarlyCodes(ctx context.Context, recipient string, since time.Time) ([]store.EarlyCode, error)
+	TakeEarlyCode(ctx context.Context, e store.EarlyCode) (bool, error)
+	DistrustSender(ctx context.Context, id, senderFP string, e store.Event) error
+	SkipHead(ctx context.Context, id string, i, claims int, reason string, e store.Event) (*store.Checkpoint, error)
 	GetByFormToken(ctx context.Context, fp string) (*store.Checkpoint, error)
 	SetExecution(ctx context.Context, id, arn string, at time.Time) error
 	RecordEvent(ctx context.Context, id string, e store.Event) error
@@ -72,6 +79,10 @@ type Deps struct {
 	// submitted before it shows "Checking your code…" (default 10 s: well
 	// inside API Gateway's 30 s and the form function's timeout).
 	FormWait time.Duration
+	// EarlyWindow is how long a code may precede the code request it
+	// answers (attribution.DefaultEarlyWindow when zero): a code that beat
+	// its registration is kept sealed that long.
+	EarlyWindow time.Duration
 	// FormPoll is the pause between two reads while the form waits
 	// (default 250 ms).
 	FormPoll time.Duration
@@ -107,6 +118,9 @@ func New(d Deps) (*Service, error) {
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.EarlyWindow <= 0 {
+		d.EarlyWindow = attribution.DefaultEarlyWindow
 	}
 	if d.FormWait == 0 {
 		d.FormWait = 10 * time.Second

@@ -64,6 +64,9 @@ func (s *Service) Solve(ctx context.Context, in SolveInput) (TaskResult, error) 
 		// An earlier attempt recorded the end, then died before answering.
 		return resultOf(cp, cp.FinalOutcome), nil
 	}
+	if cp, err = s.skipUntrusted(ctx, cp); err != nil {
+		return TaskResult{}, err
+	}
 	if head, i := cp.Head(); head != nil {
 		return s.solveHead(ctx, cp, head, i)
 	}
@@ -131,8 +134,15 @@ func (s *Service) solveHead(ctx context.Context, cp *store.Checkpoint, head *sto
 		return s.answerAmbiguous(ctx, claimed, head, i, claims, res, "the resubmission was refused")
 	}
 	out, result := s.outcomeOf(claimed, res, head.Channel)
-	if _, err := s.d.Store.AnswerHead(ctx, cp.ID, i, claims, store.Answer{Outcome: res.Outcome, ErrorType: res.ErrorType, At: s.now()}, out); err != nil {
+	answered, err := s.d.Store.AnswerHead(ctx, cp.ID, i, claims, store.Answer{Outcome: res.Outcome, ErrorType: res.ErrorType, At: s.now()}, out)
+	if err != nil {
 		return TaskResult{}, fmt.Errorf("relay: record outcome: %w", err)
+	}
+	switch {
+	case res.Outcome == checkpoint.InvalidCode:
+		s.offerOn(ctx, cp.ID, head, string(code))
+	case out.Final != "":
+		s.passOnQueued(ctx, answered)
 	}
 	s.d.Log.Info("code solved", "checkpoint_id", cp.ID, "channel", head.Channel, "outcome", res.Outcome,
 		"error_type", res.ErrorType, "claims", claims, "queued_ms", s.now().Sub(head.ArrivedAt).Milliseconds())

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
@@ -16,7 +17,11 @@ func TestQueuedCodesAreSolvedInArrivalOrderOneAtATime(t *testing.T) {
 	h.postpress.answer("222222", checkpoint.Connected)
 	r := h.register(t, RegisterRequest{Phone: "+33612345678"})
 	for i, c := range []string{"111111", "222222", "333333"} {
-		if _, err := h.svc.Deliver(ctx, sms(string(rune('a'+i)), c)); err != nil {
+		// Three senders: a sender whose code was wrong is not trusted
+		// again before the next code request (attribution's rule 6).
+		d := sms(string(rune('a'+i)), c)
+		d.Sender = fmt.Sprint("+1415555010", i)
+		if _, err := h.svc.Deliver(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -237,7 +237,8 @@ func TestGetShowsHistoryWithoutSecrets(t *testing.T) {
 	for _, e := range v.Events {
 		kinds = append(kinds, e.Kind)
 	}
-	want := []store.EventKind{store.EventRegistered, store.EventExecution, store.EventCodeReceived, store.EventSolve}
+	// The wrong code's sender is then untrusted there (attribution).
+	want := []store.EventKind{store.EventRegistered, store.EventExecution, store.EventCodeReceived, store.EventSolve, store.EventAttribution}
 	if len(kinds) != len(want) {
 		t.Fatalf("events %v, want %v", kinds, want)
 	}

@@ -144,6 +144,10 @@ const (
 	EventCodeReused EventKind = "code_reused"
 	EventSuperseded EventKind = "superseded"
 	EventExecution  EventKind = "execution_started"
+	// EventAttribution: what attribution decided about a code for this
+	// checkpoint when it did not simply take it (refused with a reason,
+	// held as early, offered on to the next candidate); never the code.
+	EventAttribution EventKind = "attribution"
 )
 
 // MaxEvents bounds the history. Writes that change state always append

@@ -61,6 +61,14 @@ type QueuedCode struct {
 	// Attribution says how the code was matched to this checkpoint (for
 	// example "recipient": the message's recipient is the checkpoint's).
 	Attribution string `dynamodbav:"attribution,omitempty"`
+	// Sender is the fingerprint of who sent the code (attribution's
+	// untrusted senders); "" for the form.
+	Sender string `dynamodbav:"sender,omitempty"`
+	// Fallbacks are the other candidate checkpoints (same provider, same
+	// recipient) the code is offered to, in order, should it be wrong
+	// here; WrongOn those it was already wrong on.
+	Fallbacks []string `dynamodbav:"fallbacks,omitempty"`
+	WrongOn   []string `dynamodbav:"wrong_on,omitempty"`
 
 	State CodeState `dynamodbav:"state"`
 	// Claims counts the solve attempts that claimed it.
@@ -285,6 +293,25 @@ func (s *Store) AnswerHead(ctx context.Context, id string, i, claims int, a Answ
 	o.apply(u)
 	headIs(u, i, claims)
 	u.If("%s = %s", u.elem("queue", i, "state"), CodeClaimed)
+	cp, err := s.exec(ctx, id, u, types.ReturnValueAllNew)
+	if err == nil {
+		return cp, nil
+	}
+	return s.failed(ctx, id, err, headMoved)
+}
+
+// SkipHead answers the queue's head (index i, claims as read, not
+// claimed) without submitting it: attribution refused it (reason, e.g.
+// untrusted_sender) after it was queued. The event goes in the history.
+func (s *Store) SkipHead(ctx context.Context, id string, i, claims int, reason string, e Event) (*Checkpoint, error) {
+	u := newUpdate()
+	u.SetPath(u.elem("queue", i, "state"), CodeAnswered).
+		SetPath(u.elem("queue", i, "reason"), reason).
+		SetPath(u.elem("queue", i, "answered_at"), e.At).
+		RemovePath(u.elem("queue", i, "sealed"))
+	u.Set("queue_head", i+1).Add("queued", -1).AppendEvent(e)
+	headIs(u, i, claims)
+	u.If("%s = %s", u.elem("queue", i, "state"), CodeQueued)
 	cp, err := s.exec(ctx, id, u, types.ReturnValueAllNew)
 	if err == nil {
 		return cp, nil

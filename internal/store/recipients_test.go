@@ -63,7 +63,9 @@ func TestLatestForRecipient(t *testing.T) {
 		t.Fatalf("unknown recipient: %v", err)
 	}
 	create(t, s, newCP("cp_a", t0))
-	b := newCP("cp_b", t0.Add(time.Second))
+	// created_at nanoseconds ending in zeros still sort after an earlier
+	// one (fixed-width sort keys).
+	b := newCP("cp_b", t0.Add(time.Second+100*time.Millisecond))
 	create(t, s, b)
 	if _, err := s.MarkFinal(ctx, "cp_b", checkpoint.StatusConnected, "solved", t0); err != nil {
 		t.Fatal(err)

@@ -202,51 +202,6 @@ func decode(item map[string]types.AttributeValue) (*Checkpoint, error) {
 	return &cp, nil
 }
 
-// recipientScan bounds how many of a recipient's checkpoints are examined,
-// newest first, to find a pending one.
-const recipientScan = 10
-
-// NewestForRecipient returns the newest pending checkpoint whose phone or
-// email is recipient; if none is pending, the newest checkpoint of any
-// status (so a late code can be recorded on it); ErrNotFound if the
-// recipient has none.
-func (s *Store) NewestForRecipient(ctx context.Context, recipient string) (*Checkpoint, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "RCPT#" + recipient}},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(recipientScan),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("query recipient: %w", err)
-	}
-	var newest *Checkpoint
-	for _, it := range out.Items {
-		var p pointer
-		if err := attributevalue.UnmarshalMap(it, &p); err != nil {
-			return nil, err
-		}
-		cp, err := s.Get(ctx, p.ID)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if cp.Status == checkpoint.StatusPending {
-			return cp, nil
-		}
-		if newest == nil {
-			newest = cp
-		}
-	}
-	if newest == nil {
-		return nil, ErrNotFound
-	}
-	return newest, nil
-}
-
 // GetByFormToken returns the checkpoint whose form token has fingerprint fp.
 func (s *Store) GetByFormToken(ctx context.Context, fp string) (*Checkpoint, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{

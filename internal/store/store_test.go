@@ -52,44 +52,6 @@ func TestCreateStoresItemOnceAndGetReadsItBack(t *testing.T) {
 	}
 }
 
-func TestNewestForRecipient(t *testing.T) {
-	ctx := context.Background()
-	s := dynalitetest.Store(t)
-	old := newCP("cp_old", t0)
-	mid := newCP("cp_mid", t0.Add(time.Second))
-	// A created_at whose nanoseconds end in zeros must still sort after
-	// an earlier one (fixed-width sort keys).
-	newest := newCP("cp_new", t0.Add(time.Second+100*time.Millisecond))
-	for _, cp := range []*store.Checkpoint{old, mid, newest} {
-		create(t, s, cp)
-	}
-	check := func(recipient, want string) {
-		t.Helper()
-		got, err := s.NewestForRecipient(ctx, recipient)
-		if err != nil {
-			t.Fatalf("%s: %v", recipient, err)
-		}
-		if got.ID != want {
-			t.Fatalf("%s: got %s, want %s", recipient, got.ID, want)
-		}
-	}
-	check("+33612345678", "cp_new")
-	check("user@example.com", "cp_new")
-	if _, err := s.MarkFinal(ctx, "cp_new", checkpoint.StatusConnected, "", t0); err != nil {
-		t.Fatal(err)
-	}
-	check("+33612345678", "cp_mid") // newest pending wins over a newer ended one
-	for _, id := range []string{"cp_mid", "cp_old"} {
-		if _, err := s.MarkFinal(ctx, id, checkpoint.StatusFailed, "", t0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	check("+33612345678", "cp_new") // none pending: the newest, to record a late code
-	if _, err := s.NewestForRecipient(ctx, "+15550000000"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("unknown recipient: got %v", err)
-	}
-}
-
 func TestGetByFormToken(t *testing.T) {
 	ctx := context.Background()
 	s := dynalitetest.Store(t)
