@@ -102,6 +102,8 @@ type fakeProvider struct {
 	// gate, when set, holds every Solve until it is closed: a provider
 	// that has the code and has not answered yet.
 	gate chan struct{}
+	// resendAnswer, when set, answers Resend instead of resent.
+	resendAnswer *providerapi.Result
 }
 
 func newFakeProvider(api checkpoint.API, def checkpoint.Outcome) *fakeProvider {
@@ -154,6 +156,9 @@ func (p *fakeProvider) Resend(context.Context, providerapi.ResendRequest) (provi
 		return providerapi.Result{}, providerapi.ErrUnsupported
 	}
 	p.resends++
+	if p.resendAnswer != nil {
+		return *p.resendAnswer, nil
+	}
 	return providerapi.Result{Outcome: checkpoint.Resent}, nil
 }
 

@@ -48,8 +48,8 @@ func (s *Service) view(cp *store.Checkpoint) FormView {
 	return FormView{
 		CheckpointID: cp.ID, Provider: cp.Provider, Type: cp.Type, Status: status, ExpiresAt: cp.ExpiresAt,
 		CanSubmitCode:    open && left > 0,
-		CanResend:        open && cp.API.CanResend(cp.Provider),
-		CanTryAnotherWay: open && cp.API == checkpoint.APIPostpress,
+		CanResend:        open && cp.API.CanResend(cp.Provider) && cp.ResendAttempts < MaxResends,
+		CanTryAnotherWay: open && cp.API == checkpoint.APIPostpress && cp.OtherWays < store.MaxOtherWays,
 		// Only where the relay itself polls: a poll of a code checkpoint
 		// would be refused, and that refusal must not end it.
 		CanApprove:     open && (cp.Mode == checkpoint.ModePoll || cp.Mode == checkpoint.ModePollOrCode),
@@ -103,11 +103,22 @@ func (s *Service) FormAct(ctx context.Context, token string, action FormAction, 
 			return FormResult{}, err
 		}
 		// It may be asked for more than once (each checkpoint of a chain
-		// has its own other way), so its fingerprint is the request's.
+		// has its own other way), so its fingerprint is the request's; but
+		// only while nothing is in flight, and at most as many times as a
+		// chain may be long (store.Accept holds both).
 		if q.FP, err = s.d.Sealer.Fingerprint(ctx, "try_another_way:"+cp.ID+":"+q.ID); err != nil {
 			return FormResult{}, err
 		}
-		return s.formAccept(ctx, cp.ID, q)
+		q.OtherWay = true
+		res, err := s.formAccept(ctx, cp.ID, q)
+		switch {
+		case errors.Is(err, store.ErrOtherWayInFlight):
+			return FormResult{View: v, Message: "A code is being checked; try another way once it is answered."}, nil
+		case errors.Is(err, store.ErrTooManyOtherWays):
+			v.CanTryAnotherWay = false
+			return FormResult{View: v, Message: "No other way is left for this sign-in."}, nil
+		}
+		return res, err
 	case FormApproved:
 		if !v.CanApprove {
 			return FormResult{View: v, Message: "This checkpoint cannot be checked for an approval."}, nil
@@ -117,11 +128,19 @@ func (s *Service) FormAct(ctx context.Context, token string, action FormAction, 
 		if !v.CanResend {
 			return FormResult{View: v, Message: "This checkpoint cannot be resent."}, nil
 		}
-		// Recorded only: the execution's own resend count and wait are
-		// unaffected (its state machine has no branch for a resend it
-		// did not ask for).
+		// Counted in the one bound the execution's resends share: its next
+		// resend finds it (too soon: a code is on its way; used up: it
+		// ends without one).
 		res, err := s.resend(ctx, cp, checkpoint.ChannelForm)
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrResendTooSoon):
+			return FormResult{View: v, Message: "A new code was asked for moments ago; wait half a minute before asking again."}, nil
+		case errors.Is(err, store.ErrTooManyResends):
+			v.CanResend = false
+			return FormResult{View: v, Message: "No more codes can be sent for this sign-in."}, nil
+		case errors.Is(err, store.ErrNotPending):
+			return FormResult{View: v, Message: "This checkpoint is already settled."}, nil
+		case err != nil:
 			return FormResult{}, err
 		}
 		if cp, err = s.d.Store.Get(ctx, cp.ID); err != nil {

@@ -54,6 +54,9 @@ type Registration struct {
 	Replayed bool `json:"-"`
 }
 
+// ResendGap is the least time between two resends of a checkpoint.
+const ResendGap = 30 * time.Second
+
 // Registration bounds and the state machine's timing.
 const (
 	DefaultExpiresIn = 15 * 60
@@ -70,6 +73,15 @@ const (
 	// No further code is sent to the provider once it is reached, so a
 	// leaked form link cannot be used to guess.
 	MaxWrongCodes = 3
+	// MaxResends bounds the resends of a checkpoint's notification, the
+	// form's and the state machine's together (store.ReserveResend), at
+	// least ResendGap apart: the bound of the state machine's "Resend
+	// allowed?". So a held form link cannot keep a phone receiving codes.
+	MaxResends = 2
+	// MaxChainedCheckpoints is where the state machine ends a chain of
+	// checkpoints; the form's "try another way", which asks for one, has
+	// the same bound (store.MaxOtherWays).
+	MaxChainedCheckpoints = 3
 	// maxIdempotencyKey bounds the header's length.
 	maxIdempotencyKey = 255
 )

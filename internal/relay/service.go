@@ -44,6 +44,8 @@ type Store interface {
 	AnswerHead(ctx context.Context, id string, i, claims int, a store.Answer, o store.Outcome) (*store.Checkpoint, error)
 	RequeueHead(ctx context.Context, id string, i, claims int, e store.Event) error
 	MarkFinal(ctx context.Context, id string, status checkpoint.Status, reason string, at time.Time) (*store.Checkpoint, error)
+	ReserveResend(ctx context.Context, id string, now time.Time, max int, gap time.Duration) (time.Time, error)
+	ReleaseResend(ctx context.Context, id string, prev time.Time) error
 }
 
 var _ Store = (*store.Store)(nil)

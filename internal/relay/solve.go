@@ -344,7 +344,21 @@ func (s *Service) Resend(ctx context.Context, in ResendInput) (TaskResult, error
 		return resultOf(cp, cp.FinalOutcome), nil
 	}
 	res, err := s.resend(ctx, cp, checkpoint.Channel(""))
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrResendTooSoon):
+		// The form asked for one moments ago: a code is on its way, which
+		// the execution waits for as for its own resend's.
+		r := resultOf(cp, checkpoint.Resent)
+		r.Detail = "resent from the form moments ago"
+		return r, nil
+	case errors.Is(err, store.ErrTooManyResends):
+		// The form used the checkpoint's resends: none is left to ask.
+		r := resultOf(cp, OutcomeNone)
+		r.Detail = "no resend left: the form's count too"
+		return r, nil
+	case errors.Is(err, store.ErrNotPending):
+		return TaskResult{}, TaskError(ErrorCheckpointEnded, "the checkpoint has ended")
+	case err != nil:
 		return TaskResult{}, err
 	}
 	if res.Outcome == checkpoint.Retry {
@@ -355,15 +369,30 @@ func (s *Service) Resend(ctx context.Context, in ResendInput) (TaskResult, error
 	return r, nil
 }
 
-// resend asks the API for the notification again and records it.
+// resend asks the API for the notification again and records it. It
+// first reserves the resend in the checkpoint's one bound (MaxResends,
+// ResendGap apart (scaled by Deps.TimeScale): store.ErrTooManyResends, store.ErrResendTooSoon), and
+// gives the reservation back when the provider did not resend.
 func (s *Service) resend(ctx context.Context, cp *store.Checkpoint, ch checkpoint.Channel) (providerapi.Result, error) {
 	client, err := s.client(cp.API)
+	if err != nil {
+		return providerapi.Result{}, err
+	}
+	// The gap shrinks with the state machine's waits on the local stack's
+	// time scale, so a scaled run resends as AWS does.
+	gap := time.Duration(float64(ResendGap) * s.d.TimeScale)
+	prev, err := s.d.Store.ReserveResend(ctx, cp.ID, s.now(), MaxResends, gap)
 	if err != nil {
 		return providerapi.Result{}, err
 	}
 	res, err := client.Resend(ctx, providerapi.ResendRequest{AccountID: cp.AccountID, Provider: cp.Provider})
 	if err != nil {
 		res = providerapi.Result{Outcome: checkpoint.Rejected, ErrorType: "relay/refused", Detail: err.Error()}
+	}
+	if res.Outcome != checkpoint.Resent {
+		if err := s.d.Store.ReleaseResend(context.WithoutCancel(ctx), cp.ID, prev); err != nil {
+			s.d.Log.Warn("give back a resend not made", "checkpoint_id", cp.ID, "error", err)
+		}
 	}
 	out := store.Outcome{Event: store.Event{At: s.now(), Kind: store.EventResend, Channel: ch, Outcome: res.Outcome, Detail: res.ErrorType}}
 	if res.Outcome == checkpoint.Resent {

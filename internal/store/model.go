@@ -82,11 +82,19 @@ type Checkpoint struct {
 	// whose code was accepted: a sender's retry is a duplicate.
 	MessageIDs []string `dynamodbav:"msg_ids,stringset,omitempty"`
 
-	WrongCodes     int   `dynamodbav:"wrong_codes"`
-	FormWrongCodes int   `dynamodbav:"form_wrong_codes"`
-	Resends        int   `dynamodbav:"resends"`
-	Polls          int   `dynamodbav:"polls"`
-	TOTPStep       int64 `dynamodbav:"totp_step,omitempty"`
+	WrongCodes     int `dynamodbav:"wrong_codes"`
+	FormWrongCodes int `dynamodbav:"form_wrong_codes"`
+	Resends        int `dynamodbav:"resends"`
+	// ResendAttempts and LastResendAt hold the one resend bound the form
+	// and the state machine share (ReserveResend): resends reserved and
+	// not given back, and when the last one was.
+	ResendAttempts int       `dynamodbav:"resend_attempts,omitempty"`
+	LastResendAt   time.Time `dynamodbav:"last_resend_at,omitempty"`
+	// OtherWays counts the "try another way" requests accepted (at most
+	// MaxOtherWays).
+	OtherWays int   `dynamodbav:"other_ways,omitempty"`
+	Polls     int   `dynamodbav:"polls"`
+	TOTPStep  int64 `dynamodbav:"totp_step,omitempty"`
 	// CodeFPs are the fingerprints of every code queued or submitted
 	// (TOTP codes included).
 	CodeFPs []string `dynamodbav:"code_fps,stringset,omitempty"`

@@ -70,6 +70,11 @@ type QueuedCode struct {
 	Fallbacks []string `dynamodbav:"fallbacks,omitempty"`
 	WrongOn   []string `dynamodbav:"wrong_on,omitempty"`
 
+	// OtherWay marks postpress's TRY_ANOTHER_WAY, asked from the form:
+	// Accept takes one only while nothing is in flight, and at most
+	// MaxOtherWays per checkpoint.
+	OtherWay bool `dynamodbav:"other_way,omitempty"`
+
 	State CodeState `dynamodbav:"state"`
 	// Claims counts the solve attempts that claimed it.
 	Claims int `dynamodbav:"claims"`
@@ -149,6 +154,11 @@ func (s *Store) Accept(ctx context.Context, id string, q QueuedCode, maxWrongCod
 		If("%s < %s", attr("wrong_codes"), maxWrongCodes).
 		If("NOT contains(%s, %s)", attr("code_fps"), q.FP).
 		If("attribute_not_exists(%s) OR size(%s) < %s", attr("queue"), attr("queue"), MaxQueuedCodes)
+	if q.OtherWay {
+		u.Add("other_ways", 1).
+			If("%s = %s", attr("queued"), 0).
+			If("attribute_not_exists(%s) OR %s < %s", attr("other_ways"), attr("other_ways"), MaxOtherWays)
+	}
 	msg := ""
 	if q.MessageID != "" {
 		msg = MessageKey(q.Source, q.MessageID)
@@ -171,6 +181,10 @@ func (s *Store) Accept(ctx context.Context, id string, q QueuedCode, maxWrongCod
 			return ErrTooManyWrongCodes
 		case len(cp.Queue) >= MaxQueuedCodes:
 			return ErrQueueFull
+		case q.OtherWay && cp.OtherWays >= MaxOtherWays:
+			return ErrTooManyOtherWays
+		case q.OtherWay && cp.Queued > 0:
+			return ErrOtherWayInFlight
 		}
 		return fmt.Errorf("store: accept on %s: condition failed", id)
 	})

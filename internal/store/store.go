@@ -45,6 +45,14 @@ var (
 	ErrTooManyWrongCodes = errors.New("store: the checkpoint has had its wrong codes")
 	// ErrQueueFull: the checkpoint's queue holds MaxQueuedCodes codes.
 	ErrQueueFull = errors.New("store: the checkpoint's code queue is full")
+	// ErrOtherWayInFlight: a "try another way" is refused while a code
+	// (or another such request) is queued or being solved.
+	ErrOtherWayInFlight = errors.New("store: a code is in flight")
+	// ErrTooManyOtherWays: the checkpoint has had MaxOtherWays of them.
+	ErrTooManyOtherWays = errors.New("store: no other way is left to ask for")
+	// ErrResendTooSoon, ErrTooManyResends: ReserveResend's bound.
+	ErrResendTooSoon  = errors.New("store: the last resend is too recent")
+	ErrTooManyResends = errors.New("store: the checkpoint's resends are used up")
 	// ErrOutcomeRecorded: the provider's recorded final outcome ends the
 	// checkpoint with another status than the one asked for.
 	ErrOutcomeRecorded = errors.New("store: the provider's recorded outcome ends the checkpoint otherwise")
