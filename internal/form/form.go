@@ -60,6 +60,12 @@ const (
 // CheckEvery is how often a "Checking your code…" page reloads itself.
 const CheckEvery = 2 * time.Second
 
+// WatchEvery is how often an in-app approval page reloads itself while the
+// relay polls the provider, so it shows the live state (connected, expired)
+// without the person pressing anything and without JavaScript. A reload
+// only reads the checkpoint: it never calls the provider.
+const WatchEvery = 5 * time.Second
+
 // Page is everything the form page shows.
 type Page struct {
 	Provider checkpoint.Provider
@@ -222,7 +228,8 @@ const layout = `{{define "page"}}<!doctype html>
 // answers an action, it takes focus (or the code field does, described by
 // it) so a screen reader reads it at once after the full-page POST.
 const pageBody = `{{define "head"}}{{if .CheckID}}
-<meta http-equiv="refresh" content="{{.RefreshSeconds}};url=?check={{.CheckID}}">{{end}}{{end}}
+<meta http-equiv="refresh" content="{{.RefreshSeconds}};url=?check={{.CheckID}}">{{else if .Watching}}
+<meta http-equiv="refresh" content="{{.RefreshSeconds}};url=?">{{end}}{{end}}
 {{define "title"}}{{if .Done}}{{.Result.Title}}{{else}}Confirm your {{.ProviderName}} sign-in{{end}}{{end}}
 {{define "main"}}<h1>{{if .Done}}{{.Result.Title}}{{else}}Confirm your {{.ProviderName}} sign-in{{end}}</h1>
 {{- with .Result}}
@@ -240,14 +247,19 @@ const pageBody = `{{define "head"}}{{if .CheckID}}
 {{- end}}
 <form method="post">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-{{- if .CanSubmitCode}}
-<label for="code">{{.CodeLabel}}</label>
-<input id="code" name="code" type="text" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9A-Za-z \-]{4,16}" minlength="4" maxlength="16" autocapitalize="off" autocorrect="off" spellcheck="false" enterkeyhint="done" required aria-describedby="code-hint{{if .Result}} result{{end}}"{{if .FocusCode}} autofocus{{end}}>
-<p id="code-hint" class="hint muted">Letters and digits, as written in the message.</p>
-<button type="submit" name="action" value="code" class="primary">Submit code</button>
-{{- end}}
 {{- if .CanApprove}}
-<button type="submit" name="action" value="approved" formnovalidate{{if not .CanSubmitCode}} class="primary"{{end}}>I approved it in the app</button>
+<button type="submit" name="action" value="approved" formnovalidate class="primary">I approved it in the app</button>
+{{- if .CanSubmitCode}}
+<div class="more">
+<label for="code">Or type the code {{.ProviderName}} sent you</label>
+{{template "code" .}}
+<button type="submit" name="action" value="code">Submit code</button>
+</div>
+{{- end}}
+{{- else if .CanSubmitCode}}
+<label for="code">{{.CodeLabel}}</label>
+{{template "code" .}}
+<button type="submit" name="action" value="code" class="primary">Submit code</button>
 {{- end}}
 {{- if or .CanResend .CanTryAnotherWay}}
 <div class="more">
@@ -261,6 +273,9 @@ const pageBody = `{{define "head"}}{{if .CheckID}}
 {{- end}}
 </form>
 {{- end}}
+{{- end}}
+{{define "code"}}<input id="code" name="code" type="text" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9A-Za-z \-]{3,16}" minlength="3" maxlength="16" autocapitalize="off" autocorrect="off" spellcheck="false" enterkeyhint="done" required aria-describedby="code-hint{{if .Result}} result{{end}}"{{if .FocusCode}} autofocus{{end}}>
+<p id="code-hint" class="hint muted">Letters and digits, as written in the message.</p>
 {{- end}}`
 
 const noticeBody = `{{define "head"}}{{end}}
@@ -293,7 +308,10 @@ type pageData struct {
 	// heading is the result and no form is shown.
 	Done bool
 	// Open: the form is shown (some action is offered).
-	Open        bool
+	Open bool
+	// Watching: an in-app approval is awaited; the page reloads itself
+	// every WatchEvery to show the live state.
+	Watching    bool
 	FocusResult bool
 	FocusCode   bool
 }
@@ -321,11 +339,16 @@ func Render(w io.Writer, p Page) error {
 		d.CheckID = "" // only a page that is checking reloads itself
 	}
 	d.Open = !d.Done && p.State != StateChecking && (p.CanSubmitCode || p.CanResend || p.CanTryAnotherWay || p.CanApprove)
+	if d.Open && p.CanApprove && d.CheckID == "" {
+		d.Watching = true
+		d.RefreshSeconds = int(WatchEvery / time.Second)
+	}
 	// Focus goes where the person acts next: the code field when a code is
 	// wanted (its description includes the result), else the result. After
 	// "not approved yet" the next act is in the other app, so the result
-	// takes focus rather than a field that would pop up the keyboard.
-	d.FocusCode = d.Open && p.CanSubmitCode && p.State != StatePending
+	// takes focus rather than a field that would pop up the keyboard; on an
+	// in-app page the code is the second way, so it never takes focus.
+	d.FocusCode = d.Open && p.CanSubmitCode && !p.CanApprove && p.State != StatePending
 	d.FocusResult = d.Result != nil && !d.FocusCode
 	var buf bytes.Buffer
 	if err := pageTmpl.ExecuteTemplate(&buf, "page", d); err != nil {
@@ -377,7 +400,7 @@ func resultFor(p Page) *result {
 			Lines: []string{ProviderName(p.Provider) + " accepted that and asks for one more confirmation."}}
 	case StatePending:
 		r = result{Title: "Not approved yet", Tone: "info",
-			Lines: []string{"Approve the sign-in in the " + ProviderName(p.Provider) + " app, then press the button again."}}
+			Lines: []string{"Approve the sign-in in the " + ProviderName(p.Provider) + " app. This page checks again by itself every few seconds."}}
 	case StateRejected:
 		r = result{Title: "This can't be finished here", Tone: "bad",
 			Lines: []string{"The app will tell you what to do next."}}
@@ -386,7 +409,7 @@ func resultFor(p Page) *result {
 			Lines: []string{"Nothing was lost. Wait a moment and try again."}}
 	case StateBadCode:
 		r = result{Title: "Type the code", Tone: "bad",
-			Lines: []string{"Use the letters and digits of the code, at least 4."}}
+			Lines: []string{"Use the letters and digits of the code, at least 3."}}
 	case StateClosed:
 		r = result{Title: "This sign-in is finished", Tone: "info",
 			Lines: []string{"There is nothing left to do here. You can close this page."}}
@@ -438,7 +461,7 @@ func instruction(p Page) string {
 		return "Open your authenticator app and type the " + name + " code it shows."
 	case checkpoint.TypeInAppValidation, checkpoint.TypeAppChallenge:
 		if p.CanApprove {
-			return "Open the " + name + " app on your phone and approve the sign-in, then press the button below."
+			return "Open the " + name + " app on your phone and approve the sign-in. This page updates by itself once " + name + " confirms it."
 		}
 		return "Open the " + name + " app on your phone and approve the sign-in."
 	case checkpoint.TypeOTPOrInAppValidation:

@@ -136,7 +136,7 @@ func TestCodeFieldAttributes(t *testing.T) {
 		`<label for="code">`,
 		`autocomplete="one-time-code"`,
 		`inputmode="numeric"`,
-		`pattern="[0-9A-Za-z \-]{4,16}"`,
+		`pattern="[0-9A-Za-z \-]{3,16}"`,
 		// Letter codes can be case-sensitive: the keyboard must not
 		// capitalise what is typed.
 		`autocapitalize="off"`,
@@ -232,6 +232,52 @@ func TestFocusGoesWhereThePersonActsNext(t *testing.T) {
 		}
 		if got := resultFocused.MatchString(html); got != tc.result {
 			t.Errorf("%s: result focused=%v, want %v", tc.name, got, tc.result)
+		}
+	}
+}
+
+// An in-app approval page leads with "I approved it in the app", keeps any
+// code field second and unfocused, and reloads itself while the relay
+// polls; a code page never reloads by itself.
+func TestInAppPageLeadsWithApproval(t *testing.T) {
+	primaryApprove := regexp.MustCompile(`<button [^>]*value="approved"[^>]*class="primary"`)
+	primaryCode := regexp.MustCompile(`<button [^>]*value="code"[^>]*class="primary"`)
+	refresh := regexp.MustCompile(`<meta http-equiv="refresh" content="5;url=\?">`)
+	cases := []struct {
+		name                        string
+		page                        Page
+		approveFirst, field, reload bool
+	}{
+		{"in-app only", Page{Provider: checkpoint.ProviderLinkedIn, Type: checkpoint.TypeInAppValidation, CanApprove: true}, true, false, true},
+		{"in-app or code", Page{Provider: checkpoint.ProviderLinkedIn, Type: checkpoint.TypeOTPOrInAppValidation, CanApprove: true, CanSubmitCode: true}, true, true, true},
+		{"not approved yet", Page{Provider: checkpoint.ProviderLinkedIn, Type: checkpoint.TypeInAppValidation, CanApprove: true, State: StatePending}, true, false, true},
+		{"code only", Page{Provider: checkpoint.ProviderLinkedIn, Type: checkpoint.TypeSMS, CanSubmitCode: true}, false, true, false},
+		{"connected", Page{Provider: checkpoint.ProviderLinkedIn, Type: checkpoint.TypeInAppValidation, State: StateConnected}, false, false, false},
+	}
+	for _, tc := range cases {
+		html := render(t, tc.page)
+		if got := primaryApprove.MatchString(html); got != tc.approveFirst {
+			t.Errorf("%s: approve is the main action=%v, want %v", tc.name, got, tc.approveFirst)
+		}
+		if tc.approveFirst && primaryCode.MatchString(html) {
+			t.Errorf("%s: Submit code is a main action beside the approval", tc.name)
+		}
+		if got := strings.Contains(html, `<input id="code"`); got != tc.field {
+			t.Errorf("%s: code field shown=%v, want %v", tc.name, got, tc.field)
+		}
+		if tc.approveFirst && tc.field {
+			if strings.Index(html, `value="approved"`) > strings.Index(html, `<input id="code"`) {
+				t.Errorf("%s: the code field comes before the approval", tc.name)
+			}
+			if regexp.MustCompile(`<input id="code"[^>]* autofocus`).MatchString(html) {
+				t.Errorf("%s: the code field takes focus on an in-app page", tc.name)
+			}
+		}
+		if got := refresh.MatchString(html); got != tc.reload {
+			t.Errorf("%s: reloads itself=%v, want %v", tc.name, got, tc.reload)
+		}
+		if strings.Contains(html, "press the button below") {
+			t.Errorf("%s: the text points at a button by position", tc.name)
 		}
 	}
 }

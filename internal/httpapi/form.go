@@ -441,7 +441,9 @@ func formNormaliseCode(s string) (string, bool) {
 			return "", false
 		}
 	}
-	if b.Len() < 4 {
+	// Three characters at the least: some services send 3-digit codes,
+	// which the extractor also takes after a code word.
+	if b.Len() < 3 {
 		return "", false
 	}
 	return b.String(), true

@@ -47,7 +47,9 @@ func (s *Service) view(cp *store.Checkpoint) FormView {
 	}
 	return FormView{
 		CheckpointID: cp.ID, Provider: cp.Provider, Type: cp.Type, Status: status, ExpiresAt: cp.ExpiresAt,
-		CanSubmitCode:    open && left > 0,
+		// A pure in-app approval takes no code: the page offers only "I
+		// approved it in the app".
+		CanSubmitCode:    open && left > 0 && cp.Mode != checkpoint.ModePoll,
 		CanResend:        open && cp.API.CanResend(cp.Provider) && cp.ResendAttempts < MaxResends,
 		CanTryAnotherWay: open && cp.API == checkpoint.APIPostpress && cp.OtherWays < store.MaxOtherWays,
 		// Only where the relay itself polls: a poll of a code checkpoint

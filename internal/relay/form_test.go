@@ -160,3 +160,26 @@ func TestFormActions(t *testing.T) {
 		}
 	})
 }
+
+// An in-app approval the relay polls for takes no code on the form; one
+// that also takes a code offers both.
+func TestFormOffersACodeOnlyWhereTheCheckpointTakesOne(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		typ        checkpoint.Type
+		code, poll bool
+	}{
+		{checkpoint.TypeInAppValidation, false, true},
+		{checkpoint.TypeOTPOrInAppValidation, true, true},
+	} {
+		r := h.register(t, RegisterRequest{API: checkpoint.APIEdges, Type: tc.typ, Phone: "+33612345678"})
+		v, err := h.svc.FormView(ctx, formToken(t, r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.CanSubmitCode != tc.code || v.CanApprove != tc.poll {
+			t.Errorf("%s: CanSubmitCode=%v CanApprove=%v, want %v %v", tc.typ, v.CanSubmitCode, v.CanApprove, tc.code, tc.poll)
+		}
+	}
+}
