@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/metrics"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/publicaddr"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/relaysig"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
@@ -114,7 +115,11 @@ func (s *Service) Finish(ctx context.Context, in FinishInput) (FinishOutput, err
 	case err != nil:
 		return FinishOutput{}, err
 	default:
+		// Only the call that ended it: a retried finish finds it ended.
 		s.d.Log.Info("checkpoint ended", "checkpoint_id", cp.ID, "status", cp.Status, "reason", cp.Reason)
+		if cp.Status == checkpoint.StatusConnected {
+			metrics.Connected(ctx, string(cp.API), s.now().Sub(cp.CreatedAt))
+		}
 	}
 	if cp.CallbackURL == "" {
 		return FinishOutput{Status: cp.Status, Callback: "none"}, nil

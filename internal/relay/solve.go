@@ -10,6 +10,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/metrics"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providerapi"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
 )
@@ -108,6 +109,7 @@ func (s *Service) solveHead(ctx context.Context, cp *store.Checkpoint, head *sto
 		return TaskResult{}, err
 	}
 	claims := head.Claims + 1
+	metrics.ProviderCalled(ctx, string(head.Channel), s.now().Sub(head.ArrivedAt))
 	res, err := s.solve(ctx, claimed, string(code), head.Channel)
 	if err != nil {
 		return TaskResult{}, err

@@ -1,12 +1,15 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/checkpoint-relay/checkpoint-relay/internal/checkpoint"
+	"github.com/checkpoint-relay/checkpoint-relay/internal/metrics"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/providerapi"
 	"github.com/checkpoint-relay/checkpoint-relay/internal/store"
 )
@@ -225,5 +228,42 @@ func TestAQueuedCodeInTOTPModeCountsAsAPersonsCode(t *testing.T) {
 	}
 	if calls := h.postpress.calls(); len(calls) != 1 || calls[0] != "999999" {
 		t.Fatalf("provider saw %v", calls)
+	}
+}
+
+// The solve of a queued code records how long the code waited for its
+// provider call, and the finish of a connected checkpoint how long the
+// connection took, once each: a retried finish records nothing again.
+func TestSolveAndFinishRecordTheirTimingMetrics(t *testing.T) {
+	var buf bytes.Buffer
+	old := metrics.SetDefault(metrics.New(&buf, nil))
+	t.Cleanup(func() { metrics.SetDefault(old) })
+	h := newHarness(t)
+	ctx := context.Background()
+	h.postpress.answer("222222", checkpoint.Connected)
+	r := h.register(t, RegisterRequest{Phone: "+33612345678"})
+	if _, err := h.svc.Deliver(ctx, sms("a", "222222")); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.svc.Solve(ctx, SolveInput{CheckpointID: r.ID, Mode: SolveCode}); err != nil || res.Outcome != checkpoint.Connected {
+		t.Fatalf("solve %+v, %v", res, err)
+	}
+	for range 2 {
+		if _, err := h.svc.Finish(ctx, FinishInput{CheckpointID: r.ID, Status: checkpoint.StatusConnected, Reason: "solved"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := buf.String()
+	if !strings.Contains(out, `"`+metrics.ArrivalToProviderCall+`":`) || !strings.Contains(out, `"Channel":"sms"`) {
+		t.Errorf("no %s record for the sms code:\n%s", metrics.ArrivalToProviderCall, out)
+	}
+	connected := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.Contains(line, `"`+metrics.RegistrationToConnected+`":`) {
+			connected++
+		}
+	}
+	if connected != 1 {
+		t.Errorf("%d %s records, want 1 (a retried finish records none):\n%s", connected, metrics.RegistrationToConnected, out)
 	}
 }
