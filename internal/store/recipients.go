@@ -33,32 +33,49 @@ func (s *Store) PendingForRecipient(ctx context.Context, recipient string) ([]*C
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "RCPT#" + recipient}},
 	}
 	var out []*Checkpoint
+	err := s.eachRecipientCheckpoint(ctx, in, func(ptr map[string]types.AttributeValue, cp *Checkpoint) bool {
+		if cp.Status != checkpoint.StatusPending {
+			s.markPointerEnded(ctx, ptr)
+		} else {
+			out = append(out, cp)
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachRecipientCheckpoint reads the checkpoints the recipient pointers of
+// query in name, in the query's order, and hands each with its pointer
+// item to visit until visit answers false. A pointer whose checkpoint is
+// not there (written before its checkpoint's retry) is passed over.
+func (s *Store) eachRecipientCheckpoint(ctx context.Context, in *dynamodb.QueryInput, visit func(ptr map[string]types.AttributeValue, cp *Checkpoint) bool) error {
 	p := dynamodb.NewQueryPaginator(s.db, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("query recipient: %w", err)
+			return fmt.Errorf("query recipient: %w", err)
 		}
 		for _, it := range page.Items {
 			var ptr pointer
 			if err := attributevalue.UnmarshalMap(it, &ptr); err != nil {
-				return nil, err
+				return err
 			}
 			cp, err := s.Get(ctx, ptr.ID)
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if cp.Status != checkpoint.StatusPending {
-				s.markPointerEnded(ctx, it)
-				continue
+			if !visit(it, cp) {
+				return nil
 			}
-			out = append(out, cp)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // markPointerEnded is best effort: an unmarked pointer only costs the next
@@ -78,31 +95,24 @@ func (s *Store) markPointerEnded(ctx context.Context, ptr map[string]types.Attri
 // status (a code for no pending checkpoint is recorded on it as late), or
 // ErrNotFound when the relay knows no checkpoint for the recipient.
 func (s *Store) LatestForRecipient(ctx context.Context, recipient string) (*Checkpoint, error) {
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+	var latest *Checkpoint
+	err := s.eachRecipientCheckpoint(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "RCPT#" + recipient}},
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(4),
+	}, func(_ map[string]types.AttributeValue, cp *Checkpoint) bool {
+		latest = cp
+		return false
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query recipient: %w", err)
-		}
-		for _, it := range page.Items {
-			var ptr pointer
-			if err := attributevalue.UnmarshalMap(it, &ptr); err != nil {
-				return nil, err
-			}
-			cp, err := s.Get(ctx, ptr.ID)
-			if errors.Is(err, ErrNotFound) {
-				continue // a pointer written before its checkpoint's retry
-			}
-			return cp, err
-		}
+	switch {
+	case err != nil:
+		return nil, err
+	case latest == nil:
+		return nil, ErrNotFound
 	}
-	return nil, ErrNotFound
+	return latest, nil
 }
 
 // DistrustSender records that the sender with fingerprint senderFP sent
