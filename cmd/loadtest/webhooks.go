@@ -53,9 +53,16 @@ func (d *driver) twilio(ctx context.Context, p plan, code string, right bool) we
 	return webhookOutcome(srcTwilio, right, status, body, rt, err)
 }
 
-// smsGeneric posts the relay's own SMS JSON, signed with its HMAC scheme.
-func (d *driver) smsGeneric(ctx context.Context, p plan, code string, right bool) webhookCall {
-	msg := map[string]any{"id": messageID("sms-"), "to": p.phone, "from": "LinkedIn", "text": smsText(code)}
+// The senders of the generic SMS: LinkedIn's, and a stranger's.
+const (
+	linkedInSender = "LinkedIn"
+	strangerSender = "+14155550199"
+)
+
+// smsGeneric posts the relay's own SMS JSON from sender, signed with its
+// HMAC scheme.
+func (d *driver) smsGeneric(ctx context.Context, p plan, sender, code string, right bool) webhookCall {
+	msg := map[string]any{"id": messageID("sms-"), "to": p.phone, "from": sender, "text": smsText(code)}
 	return d.relaySigned(ctx, srcSMSGeneric, "/v1/webhooks/sms/generic", d.t.smsSecret, msg, right)
 }
 
